@@ -1,0 +1,674 @@
+"""Criteria sets as versioned legal objects, and the dated assessments made against them."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext_lazy as _
+
+from communes.enums import PUBLIC_ASSESSMENT_STATUSES, AssessmentStatus, Region, ResultStatus
+from communes.models import Commune, District, Province, Village
+
+from .enums import (
+    Comparison,
+    IndicatorKind,
+    SetLevel,
+    ThresholdScope,
+    Title,
+    Verification,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Legal objects: sets, criteria, indicators, thresholds
+# ---------------------------------------------------------------------------------------------
+
+
+class CriteriaSetQuerySet(models.QuerySet):
+    def valid_on(self, day: datetime.date):
+        return self.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=day),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day),
+        )
+
+    def for_level(self, level: str):
+        return self.filter(level=level)
+
+
+class CriteriaSetManager(models.Manager.from_queryset(CriteriaSetQuerySet)):
+    def get_by_natural_key(self, code):
+        return self.get(code=code)
+
+
+class CriteriaSet(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("English name"), max_length=300, blank=True)
+    short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    level = models.CharField(_("applies to"), max_length=16, choices=SetLevel.choices)
+    title = models.CharField(_("leads to the title"), max_length=24, choices=Title.choices)
+    legal_basis = models.TextField(_("legal basis"), blank=True)
+    valid_from = models.DateField(_("period start"), null=True, blank=True)
+    valid_to = models.DateField(_("period end"), null=True, blank=True)
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="criteria_sets",
+        verbose_name=_("province (provincial variant)"),
+    )
+    prerequisite = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requires first"),
+        help_text=_("A set whose title a unit must already hold, e.g. NTM before NTMNC."),
+    )
+    declared_criteria_count = models.PositiveSmallIntegerField(
+        _("criteria count in the legal text"), null=True, blank=True
+    )
+    declared_indicator_count = models.PositiveSmallIntegerField(
+        _("indicator count in the legal text"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Indicators the legal text has, even where the portal does not hold them all yet. "
+            "Indicator progress counts over this number."
+        ),
+    )
+    verification_summary = models.TextField(_("verification"), blank=True)
+    sources = models.TextField(_("sources"), blank=True, help_text=_("One address per line."))
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = CriteriaSetManager()
+
+    class Meta:
+        verbose_name = _("criteria set")
+        verbose_name_plural = _("criteria sets")
+        ordering = ["level", "-valid_from", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=F("valid_from")),
+                name="criteriaset_period_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    @property
+    def display_name(self):
+        return self.short_name or self.name
+
+    def covers(self, day: datetime.date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class CriterionManager(models.Manager):
+    def get_by_natural_key(self, number, set_code):
+        return self.get(number=number, criteria_set__code=set_code)
+
+
+class Criterion(models.Model):
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.CASCADE, related_name="criteria", verbose_name=_("set")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=300)
+    name_en = models.CharField(_("English name"), max_length=300, blank=True)
+    group = models.CharField(_("group"), max_length=200, blank=True)
+    verification = models.CharField(
+        _("verification"), max_length=24, choices=Verification.choices
+    )
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    is_placeholder = models.BooleanField(
+        _("placeholder"),
+        default=False,
+        help_text=_("An item the legal text has but whose wording is not yet known."),
+    )
+
+    objects = CriterionManager()
+
+    class Meta:
+        verbose_name = _("criterion")
+        verbose_name_plural = _("criteria")
+        ordering = ["criteria_set", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "number"], name="criterion_number_unique_in_set"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number}. {self.name}"
+
+    def natural_key(self):
+        return (self.number, *self.criteria_set.natural_key())
+
+    natural_key.dependencies = ["criteria.criteriaset"]
+
+
+class IndicatorManager(models.Manager):
+    def get_by_natural_key(self, code, number, set_code):
+        return self.get(
+            code=code, criterion__number=number, criterion__criteria_set__code=set_code
+        )
+
+
+class Indicator(models.Model):
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("criterion")
+    )
+    code = models.CharField(_("code"), max_length=16)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.TextField(_("name"))
+    unit = models.CharField(_("unit"), max_length=40, blank=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=IndicatorKind.choices)
+    comparison = models.CharField(
+        _("comparison"), max_length=4, choices=Comparison.choices, blank=True
+    )
+    verification = models.CharField(
+        _("verification"), max_length=24, choices=Verification.choices
+    )
+    source = models.TextField(_("source"), blank=True)
+    reference_note = models.TextField(
+        _("reference note"),
+        blank=True,
+        help_text=_("What the reference says that is not a verified threshold."),
+    )
+    is_placeholder = models.BooleanField(_("placeholder"), default=False)
+
+    objects = IndicatorManager()
+
+    class Meta:
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        ordering = ["criterion", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criterion", "code"], name="indicator_code_unique_in_criterion"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def natural_key(self):
+        return (self.code, *self.criterion.natural_key())
+
+    natural_key.dependencies = ["criteria.criterion"]
+
+
+class ThresholdManager(models.Manager):
+    def get_by_natural_key(self, scope, region, commune_group, province_code, year, *indicator):
+        return self.get(
+            indicator=Indicator.objects.get_by_natural_key(*indicator),
+            scope=scope,
+            region=region,
+            commune_group=commune_group,
+            province__code=province_code,
+            year=year,
+        )
+
+
+class Threshold(models.Model):
+    """The level an indicator must reach, for one scope. No row means "not set" (chưa quy
+    định): a threshold is never invented."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="thresholds", verbose_name=_("indicator")
+    )
+    scope = models.CharField(_("scope"), max_length=16, choices=ThresholdScope.choices)
+    region = models.CharField(_("region"), max_length=8, choices=Region.choices, blank=True)
+    commune_group = models.PositiveSmallIntegerField(_("commune group"), null=True, blank=True)
+    province = models.ForeignKey(
+        Province, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("province")
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), null=True, blank=True, help_text=_("Empty: applies in every year.")
+    )
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=4, null=True, blank=True)
+    value_text = models.CharField(_("as written"), max_length=500, blank=True)
+    verification = models.CharField(
+        _("verification"), max_length=24, choices=Verification.choices
+    )
+    source = models.TextField(_("source"))
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ThresholdManager()
+
+    class Meta:
+        verbose_name = _("threshold")
+        verbose_name_plural = _("thresholds")
+        ordering = ["indicator", "scope", "region", "commune_group", "year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        scope=ThresholdScope.NATIONAL,
+                        region="",
+                        commune_group__isnull=True,
+                        province__isnull=True,
+                    )
+                    | Q(
+                        scope=ThresholdScope.REGION,
+                        commune_group__isnull=True,
+                        province__isnull=True,
+                    )
+                    & ~Q(region="")
+                    | Q(
+                        scope=ThresholdScope.COMMUNE_GROUP,
+                        region="",
+                        commune_group__isnull=False,
+                        province__isnull=True,
+                    )
+                    | Q(
+                        scope=ThresholdScope.PROVINCE,
+                        region="",
+                        commune_group__isnull=True,
+                        province__isnull=False,
+                    )
+                ),
+                name="threshold_scope_fields_consistent",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | ~Q(value_text=""),
+                name="threshold_has_value_or_text",
+            ),
+            # One threshold per indicator and scope; NULLs are folded so that "every year"
+            # and "national" also collide (SQL treats NULLs as distinct otherwise).
+            models.UniqueConstraint(
+                F("indicator"),
+                F("scope"),
+                F("region"),
+                Coalesce(F("commune_group"), Value(0)),
+                Coalesce(F("province"), Value(0)),
+                Coalesce(F("year"), Value(0)),
+                name="threshold_unique_per_scope_and_year",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator.code} [{self.scope_label}] {self.display_value}"
+
+    def natural_key(self):
+        return (
+            self.scope,
+            self.region,
+            self.commune_group,
+            self.province.code if self.province_id else None,
+            self.year,
+            *self.indicator.natural_key(),
+        )
+
+    natural_key.dependencies = ["criteria.indicator", "communes.province"]
+
+    @property
+    def scope_label(self) -> str:
+        if self.scope == ThresholdScope.REGION:
+            return Region(self.region).label
+        if self.scope == ThresholdScope.COMMUNE_GROUP:
+            return str(_("Group %(n)s") % {"n": self.commune_group})
+        if self.scope == ThresholdScope.PROVINCE:
+            return self.province.name
+        return str(ThresholdScope.NATIONAL.label)
+
+    @property
+    def display_value(self) -> str:
+        if self.value_text:
+            return self.value_text
+        symbol = {"gte": "≥ ", "lte": "≤ "}.get(self.indicator.comparison, "")
+        value = f"{self.value.normalize():f}".replace(".", ",")
+        return f"{symbol}{value}{(' ' + self.indicator.unit) if self.indicator.unit else ''}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What happens to units: assessments, recognitions, targets
+# ---------------------------------------------------------------------------------------------
+
+
+class UnitBound(models.Model):
+    """Bound to exactly one unit: a commune, a village or a district."""
+
+    commune = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+        verbose_name=_("commune"),
+    )
+    village = models.ForeignKey(
+        Village,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+        verbose_name=_("village"),
+    )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="%(class)ss",
+        verbose_name=_("district"),
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(commune__isnull=False, village__isnull=True, district__isnull=True)
+                    | Q(commune__isnull=True, village__isnull=False, district__isnull=True)
+                    | Q(commune__isnull=True, village__isnull=True, district__isnull=False)
+                ),
+                name="%(app_label)s_%(class)s_exactly_one_unit",
+            ),
+        ]
+
+    @property
+    def unit(self):
+        return self.commune or self.village or self.district
+
+    @unit.setter
+    def unit(self, unit):
+        self.commune = unit if isinstance(unit, Commune) else None
+        self.village = unit if isinstance(unit, Village) else None
+        self.district = unit if isinstance(unit, District) else None
+
+
+def unit_filter(unit, prefix: str = "") -> Q:
+    """Q for rows bound to ``unit`` (a Commune, Village or District)."""
+    field = {Commune: "commune", Village: "village", District: "district"}[type(unit)]
+    return Q(**{f"{prefix}{field}": unit})
+
+
+class SubqueryCount(Subquery):
+    """COUNT(*) of a correlated subquery, without a GROUP BY (0 when no row matches)."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+
+UNIT_FIELDS = ("commune", "village", "district")
+
+
+class AssessmentQuerySet(models.QuerySet):
+    def public(self):
+        """What the public overview may show (see communes.enums.PUBLIC_ASSESSMENT_STATUSES)."""
+        return self.filter(status__in=PUBLIC_ASSESSMENT_STATUSES)
+
+    def as_of(self, day: datetime.date):
+        return self.filter(assessed_on__lte=day)
+
+    def _newest_pk(self, unit_field: str) -> Subquery:
+        # self.filter() copies this queryset's own filters into the subquery, so "latest" is
+        # the latest among the rows the caller selected (public, as of a date, ...).
+        return Subquery(
+            self.filter(
+                **{unit_field: OuterRef(unit_field)}, criteria_set=OuterRef("criteria_set")
+            )
+            .order_by("-assessed_on", "-pk")
+            .values("pk")[:1]
+        )
+
+    def latest_per_unit_and_set(self, unit_field: str | None = None):
+        """Keep only each unit's most recent assessment against each set. ``unit_field``
+        ("commune", "village" or "district") narrows to one kind of unit and a simpler query."""
+        fields = (unit_field,) if unit_field else UNIT_FIELDS
+        condition = Q()
+        for field in fields:
+            condition |= Q(**{f"{field}__isnull": False}, pk=self._newest_pk(field))
+        return self.filter(condition)
+
+    def with_progress(self):
+        """Annotate the computed progress: criteria met / basically met / total, and
+        indicators met / total (the total is the set's declared count where that is larger)."""
+        results = CriterionResult.objects.filter(assessment=OuterRef("pk")).values("pk")
+        criteria = Criterion.objects.filter(criteria_set=OuterRef("criteria_set")).values("pk")
+        indicators = Indicator.objects.filter(
+            criterion__criteria_set=OuterRef("criteria_set")
+        ).values("pk")
+        values = IndicatorValue.objects.filter(assessment=OuterRef("pk"), is_met=True)
+        return self.annotate(
+            criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
+            criteria_basically_met=SubqueryCount(
+                results.filter(status=ResultStatus.BASICALLY_MET)
+            ),
+            criteria_total=SubqueryCount(criteria),
+            indicators_met=SubqueryCount(values.values("pk")),
+            indicators_total=Greatest(
+                SubqueryCount(indicators),
+                Coalesce(F("criteria_set__declared_indicator_count"), 0),
+            ),
+        )
+
+
+class Assessment(UnitBound):
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.PROTECT, related_name="assessments", verbose_name=_("set")
+    )
+    assessed_on = models.DateField(_("date assessed"))
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AssessmentStatus.choices,
+        default=AssessmentStatus.DRAFT,
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    allow_outside_period = models.BooleanField(
+        _("allowed outside the set's period"),
+        default=False,
+        help_text=_("E.g. a merged commune re-assessed on the previous period's set."),
+    )
+    is_imported = models.BooleanField(_("imported"), default=False)
+    import_source = models.CharField(_("imported from"), max_length=300, blank=True)
+    # Optimistic locking: each save increments it; a save based on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = AssessmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["-assessed_on", "-pk"]
+        constraints = [
+            *UnitBound.Meta.constraints,
+        ]
+        indexes = [
+            # "latest assessment per unit and set" (AssessmentQuerySet.latest_per_unit_and_set).
+            models.Index(
+                fields=["commune", "criteria_set", "-assessed_on"], name="assess_commune_latest_idx"
+            ),
+            models.Index(
+                fields=["village", "criteria_set", "-assessed_on"], name="assess_village_latest_idx"
+            ),
+            models.Index(
+                fields=["district", "criteria_set", "-assessed_on"],
+                name="assess_district_latest_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} — {self.criteria_set.display_name} — {self.assessed_on:%d/%m/%Y}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.status in PUBLIC_ASSESSMENT_STATUSES
+
+
+class CriterionResult(models.Model):
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="results", verbose_name=_("assessment")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="results", verbose_name=_("criterion")
+    )
+    status = models.CharField(_("result"), max_length=16, choices=ResultStatus.choices)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("criterion result")
+        verbose_name_plural = _("criterion results")
+        ordering = ["assessment", "criterion__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "criterion"], name="result_one_per_criterion"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.get_status_display()}"
+
+
+class IndicatorValue(models.Model):
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="indicator_values",
+        verbose_name=_("assessment"),
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="values", verbose_name=_("indicator")
+    )
+    value_number = models.DecimalField(
+        _("value"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    value_bool = models.BooleanField(_("yes / no"), null=True, blank=True)
+    is_met = models.BooleanField(_("met"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        ordering = ["assessment", "indicator"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "indicator"], name="indicator_value_one_per_indicator"
+            ),
+            models.CheckConstraint(
+                condition=Q(value_number__isnull=True) | Q(value_bool__isnull=True),
+                name="indicator_value_number_or_bool",
+            ),
+        ]
+
+    def __str__(self):
+        value = self.value_number if self.value_number is not None else self.value_bool
+        return f"{self.indicator.code} = {value}"
+
+
+class RecognitionQuerySet(models.QuerySet):
+    def active(self, on: datetime.date | None = None):
+        """Recognitions in force (on ``on``, if given: decided by then and not yet revoked)."""
+        if on is None:
+            return self.filter(revoked_on__isnull=True)
+        return self.filter(decided_on__lte=on).filter(
+            Q(revoked_on__isnull=True) | Q(revoked_on__gt=on)
+        )
+
+
+class Recognition(UnitBound):
+    title = models.CharField(_("title"), max_length=24, choices=Title.choices)
+    criteria_set = models.ForeignKey(
+        CriteriaSet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recognitions",
+        verbose_name=_("set"),
+    )
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recognitions",
+        verbose_name=_("assessment"),
+    )
+    decision_number = models.CharField(_("decision number"), max_length=60, blank=True)
+    decided_on = models.DateField(_("decision date"))
+    authority = models.CharField(_("issuing authority"), max_length=200, blank=True)
+    signer = models.CharField(_("signed by"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revocation_reason = models.TextField(_("revocation reason"), blank=True)
+
+    objects = RecognitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("recognition")
+        verbose_name_plural = _("recognitions")
+        ordering = ["-decided_on", "-pk"]
+        constraints = [
+            *UnitBound.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True, revocation_reason="")
+                | Q(revoked_on__isnull=False) & ~Q(revocation_reason=""),
+                name="recognition_revocation_needs_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_on__isnull=True) | Q(revoked_on__gte=F("decided_on")),
+                name="recognition_revoked_after_decision",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} — {self.get_title_display()} ({self.decided_on:%Y})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_on is None
+
+
+class Target(UnitBound):
+    """The "về đích" plan: the title a unit aims for, and by which year."""
+
+    title = models.CharField(_("title"), max_length=24, choices=Title.choices)
+    planned_year = models.PositiveSmallIntegerField(_("planned year"))
+    criteria_set = models.ForeignKey(
+        CriteriaSet,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="targets",
+        verbose_name=_("set"),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["planned_year", "pk"]
+        constraints = [
+            *UnitBound.Meta.constraints,
+            models.UniqueConstraint(fields=["commune", "title"], name="target_commune_title"),
+            models.UniqueConstraint(fields=["village", "title"], name="target_village_title"),
+            models.UniqueConstraint(fields=["district", "title"], name="target_district_title"),
+        ]
+
+    def __str__(self):
+        return f"{self.unit} — {self.get_title_display()} {self.planned_year}"
