@@ -1,0 +1,104 @@
+# ntm-portal developer tasks. A fresh machine needs only Python 3.11+ and GNU make;
+# `make help` lists the targets.
+
+PYTHON ?= python3
+VENV = .venv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+# Extra arguments for both pytest runs, e.g. make test PYTEST_ARGS="-k thresholds -x".
+PYTEST_ARGS ?=
+# Debian's chromium; Playwright drives it directly, so `playwright install` is never needed.
+CHROMIUM ?= /usr/bin/chromium
+
+BIN = $(VENV)/bin
+MANAGE = $(BIN)/python manage.py
+# Rebuilt whenever pyproject.toml changes, so a re-run of any target skips pip.
+STAMP = $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install venv demo serve migrate test lint format clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "Variables: PYTHON=$(PYTHON) HOST=$(HOST) PORT=$(PORT) PYTEST_ARGS=..."
+
+install: $(STAMP) ## Create .venv and install the dependencies with dev tools (alias: venv)
+venv: install
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "ntm-portal needs Python 3.11+; try make PYTHON=python3.11 ..." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+# The development server and the commands that prepare its database run with DEBUG on and,
+# unless SECRET_KEY is already set, a key that is public by design. Never use these in production.
+demo serve migrate: export DEBUG = 1
+demo serve migrate: export SECRET_KEY ?= dev-only-insecure-key
+
+# The .mo files are committed, so compilemessages (which needs gettext) is not run here.
+# Every step is idempotent: re-running `make demo` neither fails nor duplicates anything.
+demo: $(STAMP) ## Build the demo database (all of Vietnam + demo data) and serve it
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_admin_units
+	$(MANAGE) load_criteria
+	$(MANAGE) load_demo
+	@echo "Open http://$(HOST):$(PORT)/ - demo accounts are listed in README.md"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+serve: $(STAMP) ## Run the development server on HOST:PORT
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+migrate: $(STAMP) ## Apply database migrations
+	$(MANAGE) migrate --noinput
+
+# Tests run with DEBUG off, as in production, and a fixed key that guards nothing.
+test: export DEBUG = 0
+test: export SECRET_KEY = test-only-insecure-key
+test: export PLAYWRIGHT_CHROMIUM_EXECUTABLE = $(CHROMIUM)
+
+# Every step runs even when an earlier one fails, so one run shows every problem; the target
+# fails if any step failed. Browser tests get their own pytest run because live_server
+# flushes the database that the other tests share. Pytest's exit code 5 ("no tests
+# collected") is accepted only while no browser tests exist, or when PYTEST_ARGS narrowed
+# the selection.
+test: $(STAMP) ## Lint, check migrations, run the tests, then the browser tests
+	@failed=""; narrowed="$(if $(strip $(PYTEST_ARGS)),yes)"; \
+	fail() { failed="$$failed$$(printf '\n  %s' "$$*")"; }; \
+	step() { echo "==> $$*"; "$$@" || fail "$$* (exit code $$?)"; }; \
+	browser_tests_exist() { \
+		ls tests/browser/test_*.py >/dev/null 2>&1 \
+		|| grep -rqs --include='test_*.py' 'mark.browser' tests; \
+	}; \
+	pytest_part() { \
+		echo "==> pytest -m \"$$1\" $(PYTEST_ARGS)"; \
+		rc=0; $(BIN)/pytest -m "$$1" $(PYTEST_ARGS) || rc=$$?; \
+		if [ $$rc -eq 5 ] && [ -n "$$narrowed" ]; then \
+			echo "note: PYTEST_ARGS selected no tests in this part (pytest exit code 5)."; \
+		elif [ $$rc -eq 5 ] && [ "$$1" = browser ] && ! browser_tests_exist; then \
+			echo "note: no browser tests exist yet (pytest exit code 5); not a failure."; \
+		elif [ $$rc -ne 0 ]; then \
+			fail "pytest -m \"$$1\" (exit code $$rc)"; \
+		fi; \
+	}; \
+	step $(BIN)/ruff check .; \
+	step $(BIN)/ruff format --check .; \
+	step $(MANAGE) makemigrations --check --dry-run; \
+	pytest_part "not browser"; \
+	pytest_part browser; \
+	if [ -n "$$failed" ]; then printf 'make test FAILED:%s\n' "$$failed" >&2; exit 1; fi; \
+	echo "make test: all checks passed"
+
+lint: $(STAMP) ## Check code style with ruff (no changes)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Fix what ruff can fix and reformat the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove .venv, the SQLite database and collected static files
+	rm -rf $(VENV) staticfiles
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
