@@ -128,9 +128,7 @@ class Criterion(models.Model):
     name = models.CharField(_("name"), max_length=300)
     name_en = models.CharField(_("English name"), max_length=300, blank=True)
     group = models.CharField(_("group"), max_length=200, blank=True)
-    verification = models.CharField(
-        _("verification"), max_length=24, choices=Verification.choices
-    )
+    verification = models.CharField(_("verification"), max_length=24, choices=Verification.choices)
     source = models.TextField(_("source"), blank=True)
     note = models.TextField(_("note"), blank=True)
     is_placeholder = models.BooleanField(
@@ -162,9 +160,7 @@ class Criterion(models.Model):
 
 class IndicatorManager(models.Manager):
     def get_by_natural_key(self, code, number, set_code):
-        return self.get(
-            code=code, criterion__number=number, criterion__criteria_set__code=set_code
-        )
+        return self.get(code=code, criterion__number=number, criterion__criteria_set__code=set_code)
 
 
 class Indicator(models.Model):
@@ -179,9 +175,7 @@ class Indicator(models.Model):
     comparison = models.CharField(
         _("comparison"), max_length=4, choices=Comparison.choices, blank=True
     )
-    verification = models.CharField(
-        _("verification"), max_length=24, choices=Verification.choices
-    )
+    verification = models.CharField(_("verification"), max_length=24, choices=Verification.choices)
     source = models.TextField(_("source"), blank=True)
     reference_note = models.TextField(
         _("reference note"),
@@ -241,9 +235,7 @@ class Threshold(models.Model):
     )
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=4, null=True, blank=True)
     value_text = models.CharField(_("as written"), max_length=500, blank=True)
-    verification = models.CharField(
-        _("verification"), max_length=24, choices=Verification.choices
-    )
+    verification = models.CharField(_("verification"), max_length=24, choices=Verification.choices)
     source = models.TextField(_("source"))
     note = models.TextField(_("note"), blank=True)
 
@@ -419,9 +411,7 @@ class AssessmentQuerySet(models.QuerySet):
         # self.filter() copies this queryset's own filters into the subquery, so "latest" is
         # the latest among the rows the caller selected (public, as of a date, ...).
         return Subquery(
-            self.filter(
-                **{unit_field: OuterRef(unit_field)}, criteria_set=OuterRef("criteria_set")
-            )
+            self.filter(**{unit_field: OuterRef(unit_field)}, criteria_set=OuterRef("criteria_set"))
             .order_by("-assessed_on", "-pk")
             .values("pk")[:1]
         )
@@ -446,9 +436,7 @@ class AssessmentQuerySet(models.QuerySet):
         values = IndicatorValue.objects.filter(assessment=OuterRef("pk"), is_met=True)
         return self.annotate(
             criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
-            criteria_basically_met=SubqueryCount(
-                results.filter(status=ResultStatus.BASICALLY_MET)
-            ),
+            criteria_basically_met=SubqueryCount(results.filter(status=ResultStatus.BASICALLY_MET)),
             criteria_total=SubqueryCount(criteria),
             indicators_met=SubqueryCount(values.values("pk")),
             indicators_total=Greatest(

@@ -1,0 +1,144 @@
+"""Threshold resolution: province, then commune group or region, then national."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from communes.enums import CommuneKind, Region
+from communes.models import Commune, District, Province
+from criteria.enums import Comparison, IndicatorKind, ThresholdScope, Verification
+from criteria.models import CriteriaSet, Criterion, Indicator, Threshold
+from criteria.thresholds import applicable_thresholds, reaches, resolve
+
+pytestmark = pytest.mark.django_db
+
+DAY_2023 = datetime.date(2023, 6, 1)
+
+
+def indicator(set_code, code):
+    return Indicator.objects.get(criterion__criteria_set__code=set_code, code=code)
+
+
+def commune_in(province_code, *, difficult=False, group=None, region=None):
+    province = Province.objects.get(code=province_code)
+    district, _ = District.objects.get_or_create(
+        code=f"9{province_code}",
+        defaults={"name": "Huyện Thử", "kind": "huyen", "province": province},
+    )
+    return Commune.objects.create(
+        code=f"9{province_code}{Commune.objects.count():03d}",
+        name="Xã Thử",
+        kind=CommuneKind.COMMUNE,
+        district=district,
+        province=province,
+        region=region if region is not None else province.region,
+        is_especially_difficult=difficult,
+        commune_group=group,
+    )
+
+
+def applied(ind, unit, on=DAY_2023):
+    return resolve(ind.thresholds.all(), unit, on)
+
+
+def test_resolve_region_threshold_for_commune_in_region():
+    lam_hop = Commune.objects.get(code="18838")
+    threshold = applied(indicator("NTM_XA_2021_2025", "15.3"), lam_hop)
+    assert lam_hop.effective_region == Region.BTB
+    assert (threshold.scope, threshold.region, threshold.value) == ("region", "BTB", 25)
+    assert threshold.display_value == "≤ 25 %"
+
+
+def test_resolve_especially_difficult_commune_uses_northern_midlands():
+    commune = commune_in("42", difficult=True)
+    threshold = applied(indicator("NTM_XA_2021_2025", "15.3"), commune)
+    assert (threshold.region, threshold.value) == (Region.TDMNPB, 24)
+
+
+def test_resolve_province_threshold_only_in_that_province():
+    ind = indicator("NTM_XA_2021_2025", "9.2")
+    assert applied(ind, commune_in("86")).value == 85  # Vĩnh Long's own level
+    assert applied(ind, Commune.objects.get(code="18838")) is None  # "chưa quy định"
+
+
+def test_resolve_province_beats_region_and_national():
+    ind = indicator("NTM_XA_2021_2025", "15.3")
+    Threshold.objects.create(
+        indicator=ind,
+        scope=ThresholdScope.PROVINCE,
+        province=Province.objects.get(code="42"),
+        value=Decimal("20"),
+        verification=Verification.LOCAL,
+        source="test",
+    )
+    assert applied(ind, Commune.objects.get(code="18838")).value == 20
+    assert applied(ind, commune_in("38")).value == 25  # Thanh Hóa keeps the BTB value
+
+
+def test_resolve_year_specific_threshold_applies_only_that_year():
+    ind = indicator("NTM_XA_2016_2020", "10")
+    lam_hop = Commune.objects.get(code="18838")
+    assert applied(ind, lam_hop, datetime.date(2020, 9, 8)).value == 36  # BTB, 2020
+    assert applied(ind, lam_hop, datetime.date(2019, 9, 8)) is None
+
+
+def test_resolve_national_when_no_region_value():
+    ind = indicator("NTM_XA_2016_2020", "14.2")
+    no_region = commune_in("42", region="")
+    assert applied(ind, no_region).scope == ThresholdScope.NATIONAL
+    assert applied(ind, no_region).value == 85
+
+
+def test_resolve_commune_group_before_national():
+    criteria_set = CriteriaSet.objects.get(code="NTM_XA_2026_2030")
+    criterion = Criterion.objects.get(criteria_set=criteria_set, number=6)
+    ind = Indicator.objects.create(
+        criterion=criterion,
+        code="6.t",
+        name="Tỷ lệ thử",
+        kind=IndicatorKind.NUMERIC,
+        comparison=Comparison.AT_MOST,
+        verification=Verification.OFFICIAL,
+    )
+    for scope, group, value in [("national", None, 5), ("commune_group", 3, 10)]:
+        Threshold.objects.create(
+            indicator=ind,
+            scope=scope,
+            commune_group=group,
+            value=value,
+            verification=Verification.OFFICIAL,
+            source="test",
+        )
+    day = datetime.date(2026, 3, 1)
+    assert applied(ind, commune_in("42", group=3), day).value == 10
+    assert applied(ind, commune_in("42", group=1), day).value == 5
+
+
+def test_applicable_thresholds_covers_every_indicator_in_two_queries(
+    django_assert_num_queries,
+):
+    criteria_set = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
+    lam_hop = Commune.objects.select_related("province").get(code="18838")
+    with django_assert_num_queries(2):
+        result = applicable_thresholds(criteria_set, lam_hop, DAY_2023)
+    assert len(result) == 57
+    by_code = {i.code: result[i.pk] for i in Indicator.objects.filter(pk__in=result)}
+    assert by_code["3.1"].value == 80
+    assert by_code["10"] is None  # income thresholds were not found: never invented
+
+
+def test_reaches_numeric_and_boolean():
+    at_least = Indicator(kind=IndicatorKind.NUMERIC, comparison=Comparison.AT_LEAST)
+    at_most = Indicator(kind=IndicatorKind.NUMERIC, comparison=Comparison.AT_MOST)
+    must_be_yes = Indicator(kind=IndicatorKind.BOOLEAN, comparison=Comparison.YES)
+    must_be_no = Indicator(kind=IndicatorKind.BOOLEAN, comparison=Comparison.NO)
+    eighty = Threshold(value=Decimal("80"))
+    assert reaches(at_least, eighty, number=Decimal("80")) is True
+    assert reaches(at_least, eighty, number=Decimal("79.9")) is False
+    assert reaches(at_most, eighty, number=Decimal("81")) is False
+    assert reaches(at_least, None, number=Decimal("90")) is None
+    assert reaches(at_least, Threshold(value_text="do tỉnh quy định"), number=1) is None
+    assert reaches(must_be_yes, None, flag=True) is True
+    assert reaches(must_be_no, None, flag=True) is False
+    assert reaches(must_be_no, None, flag=None) is None
