@@ -54,7 +54,10 @@ serve: $(STAMP) ## Run the development server on HOST:PORT
 migrate: $(STAMP) ## Apply database migrations
 	$(MANAGE) migrate --noinput
 
-# Tests run with DEBUG off, as in production, and a fixed key that guards nothing.
+# Tests run with DEBUG off, as in production, and a fixed key that guards nothing. With DEBUG
+# off, {% static %} needs the manifest of hashed files and WhiteNoise serves STATIC_ROOT (the
+# live_server of the browser tests warns, an error under pytest, when it is missing), so the
+# test target runs collectstatic first.
 test: export DEBUG = 0
 test: export SECRET_KEY = test-only-insecure-key
 test: export PLAYWRIGHT_CHROMIUM_EXECUTABLE = $(CHROMIUM)
@@ -64,7 +67,7 @@ test: export PLAYWRIGHT_CHROMIUM_EXECUTABLE = $(CHROMIUM)
 # flushes the database that the other tests share. Pytest's exit code 5 ("no tests
 # collected") is accepted only while no browser tests exist, or when PYTEST_ARGS narrowed
 # the selection.
-test: $(STAMP) ## Lint, check migrations, run the tests, then the browser tests
+test: $(STAMP) ## Lint, check migrations, collectstatic, run the tests, then the browser tests
 	@failed=""; narrowed="$(if $(strip $(PYTEST_ARGS)),yes)"; \
 	fail() { failed="$$failed$$(printf '\n  %s' "$$*")"; }; \
 	step() { echo "==> $$*"; "$$@" || fail "$$* (exit code $$?)"; }; \
@@ -86,6 +89,7 @@ test: $(STAMP) ## Lint, check migrations, run the tests, then the browser tests
 	step $(BIN)/ruff check .; \
 	step $(BIN)/ruff format --check .; \
 	step $(MANAGE) makemigrations --check --dry-run; \
+	step $(MANAGE) collectstatic --noinput --verbosity 0; \
 	pytest_part "not browser"; \
 	pytest_part browser; \
 	if [ -n "$$failed" ]; then printf 'make test FAILED:%s\n' "$$failed" >&2; exit 1; fi; \
