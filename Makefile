@@ -99,8 +99,8 @@ lint: $(STAMP) ## Check code style with ruff (no changes)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP) ## Fix what ruff can fix and reformat the code
-	$(BIN)/ruff check --fix .
+format: $(STAMP) ## Fix what ruff can fix and reformat the code (make lint shows the rest)
+	$(BIN)/ruff check --fix --exit-zero .
 	$(BIN)/ruff format .
 
 clean: ## Remove .venv, the SQLite database and collected static files
