@@ -441,7 +441,10 @@ class AssessmentQuerySet(models.QuerySet):
             indicators_met=SubqueryCount(values.values("pk")),
             indicators_total=Greatest(
                 SubqueryCount(indicators),
-                Coalesce(F("criteria_set__declared_indicator_count"), 0),
+                Coalesce(
+                    F("criteria_set__declared_indicator_count"), 0, output_field=IntegerField()
+                ),
+                output_field=IntegerField(),
             ),
         )
 
