@@ -1,5 +1,12 @@
 from django.urls import path
 
+from . import views
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("p/<str:code>/", views.province, name="province"),
+    path("d/<str:code>/", views.district, name="district"),
+    path("c/<str:code>/", views.commune, name="commune"),
+]
