@@ -131,7 +131,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 
-# Production hardening: on unless DEBUG is on; each can be turned off by env for a plain-HTTP LAN.
+# Production hardening. Secure cookies are on unless DEBUG is on; HTTPS redirect and HSTS are
+# opt-in (a portal on a plain-HTTP office LAN must still work); each is set by the environment.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
