@@ -427,18 +427,21 @@ class AssessmentQuerySet(models.QuerySet):
 
     def with_progress(self):
         """Annotate the computed progress: criteria met / basically met / total, and
-        indicators met / total (the total is the set's declared count where that is larger)."""
+        indicators met / recorded / total (the total is the set's declared count where that is
+        larger)."""
         results = CriterionResult.objects.filter(assessment=OuterRef("pk")).values("pk")
         criteria = Criterion.objects.filter(criteria_set=OuterRef("criteria_set")).values("pk")
         indicators = Indicator.objects.filter(
             criterion__criteria_set=OuterRef("criteria_set")
         ).values("pk")
-        values = IndicatorValue.objects.filter(assessment=OuterRef("pk"), is_met=True)
+        values = IndicatorValue.objects.filter(assessment=OuterRef("pk"))
         return self.annotate(
             criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
             criteria_basically_met=SubqueryCount(results.filter(status=ResultStatus.BASICALLY_MET)),
             criteria_total=SubqueryCount(criteria),
-            indicators_met=SubqueryCount(values.values("pk")),
+            indicators_met=SubqueryCount(values.filter(is_met=True).values("pk")),
+            # Zero means the assessment was made at criterion level only: show no "0/N".
+            indicators_recorded=SubqueryCount(values.filter(is_met__isnull=False).values("pk")),
             indicators_total=Greatest(
                 SubqueryCount(indicators),
                 Coalesce(
