@@ -542,7 +542,7 @@ def build_fixture(reference_dir: Path) -> list[dict]:
                         "note": "\n".join(
                             n
                             for n in (
-                                criterion.get("note"),
+                                _research_note(criterion.get("note")),
                                 press,
                                 criterion.get("group_note"),
                                 _long_tag(criterion["verification"]),
@@ -587,6 +587,11 @@ def _hatinh_criteria(raw: dict, national_1980: dict) -> list[dict]:
             ]
         result.append(criterion)
     return result
+
+
+def _research_note(note: str | None) -> str:
+    """Drop notes that only speak about the research files themselves."""
+    return "" if not note or "base JSON" in note else note
 
 
 def _split_press_name(name: str) -> tuple[str, str]:
