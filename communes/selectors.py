@@ -1,0 +1,133 @@
+"""Permission-scoped reads of units. Everyone reads only their own subtree; every view, form
+choice list, export and admin queryset starts from these functions.
+
+A user's scope comes from their Membership: a commune official sees their commune (and its
+villages), a district office its district, a provincial office or province-scoped admin its
+province, a national admin (or a superuser without membership) everything. A user without a
+membership sees nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from .enums import Role
+from .models import Commune, District, Membership, Province, Village
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str | None
+    province_id: int | None = None
+    district_id: int | None = None
+    commune_id: int | None = None
+    everything: bool = False
+
+    @property
+    def nothing(self) -> bool:
+        return not self.everything and not (self.province_id or self.district_id or self.commune_id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+NO_SCOPE = Scope(role=None)
+
+
+def scope_for(user) -> Scope:
+    """The subtree ``user`` may read. Cached on the user object for the request."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, "_ntm_scope", None)
+    if cached is not None:
+        return cached
+    membership = Membership.objects.filter(user=user).first()
+    if membership is None:
+        scope = Scope(role=Role.ADMIN, everything=True) if user.is_superuser else NO_SCOPE
+    elif membership.role == Role.ADMIN and membership.province_id is None:
+        scope = Scope(role=Role.ADMIN, everything=True)
+    else:
+        scope = Scope(
+            role=membership.role,
+            province_id=membership.province_id,
+            district_id=membership.district_id,
+            commune_id=membership.commune_id,
+        )
+    user._ntm_scope = scope
+    return scope
+
+
+def provinces_for_user(user) -> QuerySet[Province]:
+    scope = scope_for(user)
+    if scope.everything:
+        return Province.objects.all()
+    if scope.province_id:
+        return Province.objects.filter(pk=scope.province_id)
+    return Province.objects.none()
+
+
+def districts_for_user(user) -> QuerySet[District]:
+    scope = scope_for(user)
+    if scope.everything:
+        return District.objects.all()
+    if scope.province_id:
+        return District.objects.filter(province_id=scope.province_id)
+    if scope.district_id:
+        return District.objects.filter(pk=scope.district_id)
+    return District.objects.none()
+
+
+def communes_for_user(user) -> QuerySet[Commune]:
+    scope = scope_for(user)
+    if scope.everything:
+        return Commune.objects.all()
+    if scope.province_id:
+        return Commune.objects.filter(province_id=scope.province_id)
+    if scope.district_id:
+        return Commune.objects.filter(district_id=scope.district_id)
+    if scope.commune_id:
+        return Commune.objects.filter(pk=scope.commune_id)
+    return Commune.objects.none()
+
+
+def villages_for_user(user) -> QuerySet[Village]:
+    return Village.objects.filter(commune__in=communes_for_user(user))
+
+
+def unit_scope_q(user, prefix: str = "") -> Q:
+    """Q selecting rows bound (through commune / village / district fields under ``prefix``) to
+    a unit in the user's subtree, e.g. ``Assessment.objects.filter(unit_scope_q(user))``."""
+    scope = scope_for(user)
+    if scope.everything:
+        return Q()
+    if scope.nothing:
+        return Q(pk__in=[])
+    p = prefix
+    if scope.province_id:
+        return (
+            Q(**{f"{p}commune__province_id": scope.province_id})
+            | Q(**{f"{p}village__commune__province_id": scope.province_id})
+            | Q(**{f"{p}district__province_id": scope.province_id})
+        )
+    if scope.district_id:
+        return (
+            Q(**{f"{p}commune__district_id": scope.district_id})
+            | Q(**{f"{p}village__commune__district_id": scope.district_id})
+            | Q(**{f"{p}district_id": scope.district_id})
+        )
+    return Q(**{f"{p}commune_id": scope.commune_id}) | Q(
+        **{f"{p}village__commune_id": scope.commune_id}
+    )
+
+
+def can_import(user, province: Province | None = None) -> bool:
+    """Only admins import; a province-scoped admin only within their province."""
+    scope = scope_for(user)
+    if not scope.is_admin:
+        return False
+    if scope.everything:
+        return True
+    return province is not None and province.pk == scope.province_id
