@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("p/<str:code>/", views.province, name="province"),
     path("d/<str:code>/", views.district, name="district"),
+    path("d/<str:code>/dashboard/", views.district_dashboard, name="district_dashboard"),
     path("c/<str:code>/", views.commune, name="commune"),
 ]

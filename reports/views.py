@@ -2,11 +2,13 @@
 show only recognitions and public assessments (see reports.selectors)."""
 
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.models import Commune, District, Province
 
-from . import selectors
+from . import dashboard, selectors
+from .forms import DashboardFilterForm
 
 
 @require_safe
@@ -36,3 +38,37 @@ def commune(request, code):
     return render(
         request, "reports/commune.html", {"overview": selectors.commune_overview(commune)}
     )
+
+
+def _dashboard_or_errors(request, district):
+    """The dashboard for the URL's filters, or (None, form) with the form's errors."""
+    form = DashboardFilterForm(request.GET)
+    if not form.is_valid():
+        return None, form
+    try:
+        board = dashboard.district_dashboard(
+            district,
+            set_code=form.cleaned_data["set"],
+            as_of=form.cleaned_data["as_of"],
+            kind=form.cleaned_data["kind"],
+        )
+    except dashboard.UnknownCriteriaSet:
+        form.add_error("set", _("There is no commune criteria set with this code."))
+        return None, form
+    return board, form
+
+
+@require_safe
+def district_dashboard(request, code):
+    # Public like the overview for now: it shows only public assessments and recognitions.
+    district = get_object_or_404(District.objects.select_related("province"), code=code)
+    board, form = _dashboard_or_errors(request, district)
+    if board is None:
+        # A hand-edited or stale URL: say which filter is wrong rather than guess.
+        return render(
+            request,
+            "reports/dashboard_bad_filter.html",
+            {"district": district, "form": form},
+            status=400,
+        )
+    return render(request, "reports/dashboard.html", {"dashboard": board, "form": form})

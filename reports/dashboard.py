@@ -1,0 +1,355 @@
+"""The district dashboard: where every commune of a district stands against one criteria set,
+as of a date.
+
+Like reports.selectors, everything here is public (recognitions and public assessments only)
+and built from a fixed number of queries whatever the number of communes and assessments:
+``district_dashboard`` runs eight, and tests/reports/test_dashboard_queries.py pins that.
+The figures are then derived in Python by pure functions over those rows.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, QuerySet
+
+from communes.enums import CommuneKind, ResultStatus
+from communes.models import Commune, District
+from criteria.enums import SetLevel, Title
+from criteria.models import (
+    Assessment,
+    CriteriaSet,
+    Criterion,
+    CriterionResult,
+    Recognition,
+    SubqueryCount,
+    Target,
+)
+
+from .selectors import NTM_COMMUNE_TITLES, VILLAGE_TITLES
+
+
+class UnknownCriteriaSet(ValueError):
+    """The ``set`` filter names no commune-level criteria set."""
+
+
+# Matrix cells: the ResultStatus value, or NOT_ASSESSED when the latest assessment has no
+# result for the criterion (or the commune has no assessment against the set).
+NOT_ASSESSED = "none"
+EXPORT_MARKS = {
+    ResultStatus.MET: "Đ",
+    ResultStatus.BASICALLY_MET: "CBĐ",
+    ResultStatus.NOT_MET: "CĐ",
+    NOT_ASSESSED: "",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rows
+# ---------------------------------------------------------------------------------------------
+
+
+class TargetState:
+    """Where a commune stands against its target: facts only, no projection."""
+
+    REACHED = "reached"
+    MISSING = "missing"
+    OVERDUE = "overdue"
+    NOT_ASSESSED = "not_assessed"
+
+
+@dataclass
+class CommuneProgress:
+    commune: Commune
+    # The latest public assessment against the chosen set on or before the as-of date,
+    # annotated with_progress; None when there is none.
+    assessment: Assessment | None
+    # One status per criterion of the set, aligned with Dashboard.criteria.
+    cells: list[str]
+    # The set's criteria (shared by every row) and the dashboard's as-of date.
+    criteria: list[Criterion] = field(repr=False)
+    as_of: datetime.date
+    recognitions: list[Recognition] = field(default_factory=list)
+    # The commune's target for the chosen set (or its title), if any.
+    target: Target | None = None
+
+    @property
+    def results(self) -> list[tuple[Criterion, str]]:
+        return list(zip(self.criteria, self.cells, strict=True))
+
+    @property
+    def missing(self) -> list[Criterion]:
+        """Criteria of the set not (fully) met in the latest assessment."""
+        return [c for c, s in zip(self.criteria, self.cells, strict=True) if s != ResultStatus.MET]
+
+    @property
+    def met_count(self) -> int:
+        return sum(1 for s in self.cells if s == ResultStatus.MET)
+
+    @property
+    def is_reached(self) -> bool:
+        return self.assessment is not None and not self.missing
+
+    @property
+    def target_state(self) -> str:
+        if self.assessment is None:
+            return TargetState.NOT_ASSESSED
+        if self.is_reached:
+            return TargetState.REACHED
+        if self.target and self.target.planned_year < self.as_of.year:
+            return TargetState.OVERDUE
+        return TargetState.MISSING
+
+
+@dataclass
+class CriterionShare:
+    criterion: Criterion
+    met: int
+    assessed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.met / self.assessed) if self.assessed else 0
+
+
+@dataclass
+class Regression:
+    row: CommuneProgress
+    recognition: Recognition
+
+
+@dataclass
+class Headline:
+    # Denominator of the NTM titles: only communes (xã) can hold them.
+    rural_communes: int
+    communes: int
+    ntm: int
+    ntmnc: int
+    model: int
+    unrecognised: int
+    villages_ntm: int
+    villages_model: int
+
+
+@dataclass
+class Dashboard:
+    district: District
+    criteria_set: CriteriaSet | None
+    # Commune-level sets with ``commune_count``: communes of the area with a public
+    # assessment against the set on or before the as-of date (the filter's choices).
+    sets: list[CriteriaSet]
+    as_of: datetime.date
+    kind: str
+    criteria: list[Criterion]
+    rows: list[CommuneProgress]
+    headline: Headline
+
+    @property
+    def kind_label(self) -> str:
+        return CommuneKind(self.kind).label if self.kind else ""
+
+    @property
+    def assessed_rows(self) -> list[CommuneProgress]:
+        return [r for r in self.rows if r.assessment is not None]
+
+    @property
+    def hardest(self) -> list[CriterionShare]:
+        return hardest_criteria(self.criteria, self.assessed_rows)
+
+    @property
+    def closest(self) -> list[CommuneProgress]:
+        return closest_to_recognition(self.assessed_rows)
+
+    @property
+    def regressions(self) -> list[Regression]:
+        return regressions(self.rows, self.criteria_set)
+
+    @property
+    def distribution(self) -> list[tuple[int, int]]:
+        return met_distribution(len(self.criteria), self.assessed_rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure functions over the rows
+# ---------------------------------------------------------------------------------------------
+
+
+def hardest_criteria(criteria, rows) -> list[CriterionShare]:
+    """Each criterion with the number of assessed communes meeting it, the least met first
+    (ties in the set's order)."""
+    shares = [
+        CriterionShare(
+            criterion=criterion,
+            met=sum(1 for r in rows if r.cells[i] == ResultStatus.MET),
+            assessed=len(rows),
+        )
+        for i, criterion in enumerate(criteria)
+    ]
+    return sorted(shares, key=lambda s: (s.met, s.criterion.number))
+
+
+def closest_to_recognition(rows) -> list[CommuneProgress]:
+    """Assessed communes that have not met every criterion, fewest missing criteria first."""
+    pending = [r for r in rows if not r.is_reached]
+    return sorted(pending, key=lambda r: (len(r.missing), r.commune.code))
+
+
+def regressions(rows, criteria_set) -> list[Regression]:
+    """Communes holding an active recognition of the set's title whose latest assessment
+    against the set, made on or after the decision, no longer meets every criterion. An
+    assessment older than the decision is superseded by it, so it is not a regression."""
+    if criteria_set is None:
+        return []
+    found = []
+    for row in rows:
+        if row.assessment is None or row.is_reached:
+            continue
+        for recognition in row.recognitions:
+            if (
+                recognition.title == criteria_set.title
+                and row.assessment.assessed_on >= recognition.decided_on
+            ):
+                found.append(Regression(row=row, recognition=recognition))
+                break
+    return found
+
+
+def met_distribution(n_criteria, rows) -> list[tuple[int, int]]:
+    """(criteria met, number of communes) for 0..n_criteria."""
+    counts = defaultdict(int)
+    for row in rows:
+        counts[row.met_count] += 1
+    return [(n, counts[n]) for n in range(n_criteria + 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries
+# ---------------------------------------------------------------------------------------------
+
+
+def area_sets(communes: QuerySet[Commune], as_of: datetime.date) -> list[CriteriaSet]:
+    """Every commune-level set, with ``commune_count``: communes of ``communes`` with a public
+    assessment against it on or before ``as_of``. One query."""
+    assessed = (
+        Assessment.objects.public()
+        .as_of(as_of)
+        .filter(criteria_set=OuterRef("pk"), commune__in=communes)
+        .values("commune")
+        .distinct()
+    )
+    return list(
+        CriteriaSet.objects.filter(level=SetLevel.COMMUNE)
+        .annotate(commune_count=SubqueryCount(assessed))
+        .order_by("-commune_count", "-valid_from", "code")
+    )
+
+
+def resolve_set(sets: list[CriteriaSet], code: str) -> CriteriaSet | None:
+    """The set named ``code``; with no code, the set most communes are assessed on (None when
+    no commune is assessed on any)."""
+    if code:
+        for criteria_set in sets:
+            if criteria_set.code == code:
+                return criteria_set
+        raise UnknownCriteriaSet(code)
+    if sets and sets[0].commune_count:
+        return sets[0]
+    return None
+
+
+def district_communes(district: District, kind: str = "") -> QuerySet[Commune]:
+    communes = Commune.objects.filter(district=district)
+    return communes.filter(kind=kind) if kind else communes
+
+
+def district_dashboard(
+    district: District, *, set_code: str = "", as_of: datetime.date, kind: str = ""
+) -> Dashboard:
+    """The dashboard of ``district``'s communes (of ``kind``, if given) against the set named
+    ``set_code`` (default: the set most of them are assessed on), using only assessments
+    dated and recognitions decided on or before ``as_of``. Eight queries.
+
+    Raises UnknownCriteriaSet when ``set_code`` names no commune-level set."""
+    communes = district_communes(district, kind)
+    sets = area_sets(communes, as_of)
+    criteria_set = resolve_set(sets, set_code)
+    set_id = criteria_set.pk if criteria_set else None
+
+    commune_list = list(communes.order_by("code"))
+    # Filtering on a None set still runs the query, so the count does not depend on the data.
+    criteria = list(Criterion.objects.filter(criteria_set_id=set_id).order_by("number"))
+    latest = (
+        Assessment.objects.public()
+        .as_of(as_of)
+        .filter(commune__in=communes, criteria_set_id=set_id)
+        .latest_per_unit_and_set("commune")
+    )
+    assessments = {a.commune_id: a for a in latest.with_progress()}
+    results = CriterionResult.objects.filter(assessment__in=latest).values_list(
+        "assessment__commune", "criterion", "status"
+    )
+    status = {(commune_id, criterion_id): s for commune_id, criterion_id, s in results}
+    recognitions = (
+        Recognition.objects.active(as_of).filter(commune__in=communes).order_by("decided_on", "pk")
+    )
+    targets = list(Target.objects.filter(commune__in=communes).order_by("planned_year", "pk"))
+    village_counts = dict(
+        Recognition.objects.active(as_of)
+        .filter(village__commune__in=communes, title__in=VILLAGE_TITLES)
+        .values("title")
+        .annotate(n=Count("village", distinct=True))
+        .order_by()
+        .values_list("title", "n")
+    )
+
+    rows = {}
+    for commune in commune_list:
+        assessment = assessments.get(commune.pk)
+        cells = [
+            status.get((commune.pk, c.pk), NOT_ASSESSED) if assessment else NOT_ASSESSED
+            for c in criteria
+        ]
+        rows[commune.pk] = CommuneProgress(
+            commune=commune, assessment=assessment, cells=cells, criteria=criteria, as_of=as_of
+        )
+    for recognition in recognitions:
+        rows[recognition.commune_id].recognitions.append(recognition)
+    if criteria_set:
+        for target in targets:
+            if _target_matches(target, criteria_set):
+                rows[target.commune_id].target = target
+
+    row_list = list(rows.values())
+    return Dashboard(
+        district=district,
+        criteria_set=criteria_set,
+        sets=sets,
+        as_of=as_of,
+        kind=kind,
+        criteria=criteria,
+        rows=row_list,
+        headline=_headline(row_list, village_counts),
+    )
+
+
+def _target_matches(target: Target, criteria_set: CriteriaSet) -> bool:
+    if target.criteria_set_id:
+        return target.criteria_set_id == criteria_set.pk
+    return target.title == criteria_set.title
+
+
+def _headline(rows: list[CommuneProgress], village_counts: dict) -> Headline:
+    def holding(*titles):
+        return sum(1 for r in rows if any(rec.title in titles for rec in r.recognitions))
+
+    return Headline(
+        rural_communes=sum(1 for r in rows if r.commune.kind == CommuneKind.COMMUNE),
+        communes=len(rows),
+        # A commune holding the advanced or model title has met NTM first.
+        ntm=holding(*NTM_COMMUNE_TITLES),
+        ntmnc=holding(Title.NTMNC),
+        model=holding(Title.MODEL),
+        unrecognised=sum(1 for r in rows if not r.recognitions),
+        villages_ntm=village_counts.get(Title.VILLAGE_NTM, 0),
+        villages_model=village_counts.get(Title.VILLAGE_MODEL, 0),
+    )
