@@ -26,6 +26,7 @@ from criteria.models import (
     Target,
 )
 
+from . import charts
 from .selectors import NTM_COMMUNE_TITLES, VILLAGE_TITLES
 
 
@@ -167,6 +168,14 @@ class Dashboard:
     @property
     def distribution(self) -> list[tuple[int, int]]:
         return met_distribution(len(self.criteria), self.assessed_rows)
+
+    @property
+    def hardest_chart(self) -> charts.Chart:
+        return charts.hardest_chart(self.hardest)
+
+    @property
+    def distribution_chart(self) -> charts.Chart:
+        return charts.distribution_chart(self.distribution)
 
 
 # ---------------------------------------------------------------------------------------------

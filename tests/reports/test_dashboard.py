@@ -370,3 +370,32 @@ def test_district_page_links_to_its_dashboard(client):
     html = client.get(reverse("reports:district", args=["447"])).content.decode()
 
     assert f'href="{reverse("reports:district_dashboard", args=["447"])}"' in html
+
+
+# -- Charts -----------------------------------------------------------------------------------
+
+
+def test_dashboard_ky_anh_hardest_chart_draws_one_labelled_bar_per_criterion(client):
+    html = section(page(client, "447"), "hardest")
+    svg = html[html.index("<svg") : html.index("</svg>")]
+
+    assert svg.count('class="chart__bar"') == 20
+    labels = re.findall(r'<text class="chart__label"[^>]*>([^<]+)</text>', svg)
+    assert labels[:3] == ["1. Quy hoạch", "2. Giao thông", "17. Môi trường và an toàn thực phẩm"]
+    assert re.findall(r'class="chart__bar"[^>]*width="(\d+)"', svg)[:5] == ["0"] * 4 + ["130"]
+    assert "<title>1. Quy hoạch: 0 of 2 (0%)</title>" in svg
+
+
+def test_dashboard_distribution_chart_counts_communes_per_criteria_met(client):
+    html = section(page(client, "447"), "distribution")
+
+    values = re.findall(r'<text class="chart__value"[^>]*>([^<]+)</text>', html)
+    assert len(values) == 21  # 20 criteria met down to none
+    assert values[20 - 16] == "1/2 (50%)" and values[20 - 10] == "1/2 (50%)"
+    assert values.count("0/2 (0%)") == 19
+
+
+def test_dashboard_page_has_no_inline_style_or_script(client):
+    html = page(client, "447")
+
+    assert "style=" not in html and "<style" not in html and "<script" not in html
