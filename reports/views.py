@@ -1,13 +1,14 @@
 """The public overview: province → district → commune. Anyone may read these pages, so they
 show only recognitions and public assessments (see reports.selectors)."""
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.models import Commune, District, Province
 
-from . import dashboard, selectors
+from . import dashboard, export, selectors
 from .forms import DashboardFilterForm
 
 
@@ -72,3 +73,26 @@ def district_dashboard(request, code):
             status=400,
         )
     return render(request, "reports/dashboard.html", {"dashboard": board, "form": form})
+
+
+@require_safe
+def district_dashboard_xlsx(request, code):
+    """The dashboard's matrix as an Excel file, with the same filters as the page."""
+    district = get_object_or_404(District.objects.select_related("province"), code=code)
+    board, form = _dashboard_or_errors(request, district)
+    if board is None:
+        return render(
+            request,
+            "reports/dashboard_bad_filter.html",
+            {"district": district, "form": form},
+            status=400,
+        )
+    response = HttpResponse(
+        export.dashboard_workbook(board),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    set_code = board.criteria_set.code if board.criteria_set else "none"
+    response["Content-Disposition"] = (
+        f'attachment; filename="dashboard-{district.code}-{set_code}-{board.as_of:%Y-%m-%d}.xlsx"'
+    )
+    return response
