@@ -399,3 +399,12 @@ def test_dashboard_page_has_no_inline_style_or_script(client):
     html = page(client, "447")
 
     assert "style=" not in html and "<style" not in html and "<script" not in html
+
+
+def test_dashboard_print_stylesheet_is_a4_landscape_with_the_legend():
+    css = (settings.BASE_DIR / "static" / "css" / "portal.css").read_text()
+
+    assert "@page { size: A4 landscape;" in css
+    print_rules = css[css.rindex("@media print") :]
+    assert ".print-only { display: block; }" in print_rules
+    assert ".filters, .dashboard-links { display: none !important; }" in print_rules
