@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("criteria/", include("criteria.urls")),
+    path("imports/", include("criteria.imports.urls")),
     path("", include("reports.urls")),
 ]

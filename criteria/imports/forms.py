@@ -1,0 +1,71 @@
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from communes.enums import AssessmentStatus
+from communes.selectors import districts_for_user, provinces_for_user
+from criteria.models import CriteriaSet
+
+from .reader import ALLOWED_EXTENSIONS
+
+FORMATS = [
+    ("matrix", _("Summary sheet: one row per commune, one column per criterion")),
+    ("long", _("Long list: one row per commune and criterion")),
+]
+IMPORT_STATUSES = [
+    (AssessmentStatus.DRAFT, _("Draft: enters the workflow for checking")),
+    (AssessmentStatus.APPROVED, _("Approved historical data: published directly")),
+]
+
+
+def criteria_sets_for_user(user, provinces):
+    """National sets, and the provincial variants of the provinces the user imports into."""
+    return CriteriaSet.objects.filter(Q(province__isnull=True) | Q(province__in=provinces))
+
+
+class AssessmentImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
+    )
+    fmt = forms.ChoiceField(label=_("Layout"), choices=FORMATS, initial="matrix")
+    criteria_set = forms.ModelChoiceField(label=_("Criteria set"), queryset=CriteriaSet.objects)
+    assessed_on = forms.DateField(
+        label=_("Assessment date"),
+        required=False,
+        input_formats=["%d/%m/%Y", "%Y-%m-%d"],
+        help_text=_(
+            "Leave empty when the sheet says “Số liệu tính đến ngày …” or has a date column."
+        ),
+    )
+    province = forms.ModelChoiceField(
+        label=_("Province"),
+        queryset=None,
+        required=False,
+        help_text=_("Narrows the search for communes given by name."),
+    )
+    district = forms.ModelChoiceField(label=_("District"), queryset=None, required=False)
+    status = forms.ChoiceField(label=_("Import as"), choices=IMPORT_STATUSES)
+    sheet = forms.CharField(
+        label=_("Sheet name"),
+        required=False,
+        help_text=_("Leave empty for the first visible sheet with a header row."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        provinces = provinces_for_user(user)
+        self.fields["province"].queryset = provinces
+        self.fields["district"].queryset = districts_for_user(user).select_related("province")
+        self.fields["criteria_set"].queryset = criteria_sets_for_user(user, provinces)
+        if provinces.count() == 1:
+            # A province-scoped admin imports into their own province only.
+            self.fields["province"].required = True
+            self.fields["province"].initial = provinces.get()
+
+    def clean(self):
+        data = super().clean()
+        district, province = data.get("district"), data.get("province")
+        if district and province and district.province_id != province.pk:
+            self.add_error("district", _("This district is not in the chosen province."))
+        return data

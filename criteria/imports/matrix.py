@@ -1,0 +1,306 @@
+"""Read assessments from a summary sheet as the offices keep them ("matrix" format): title
+rows, a header row holding the criterion numbers or names (often under a merged group label),
+then one row per commune with Đ / CĐ / CBĐ marks, optional total columns, a "Tổng cộng" row and
+footnotes.
+
+The parser does not write anything: it turns the sheet into a tablib Dataset in the shape the
+AssessmentResource imports, remembering which sheet cell every value came from so that errors
+found later point at the right cell.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+
+import tablib
+from django.utils.translation import gettext as _
+
+from criteria.models import CriteriaSet
+
+from .errors import CellError, ImportFileError
+from .matching import CommuneMatcher, MatchError
+from .reader import Book, Sheet
+from .values import fold, parse_date, parse_mark, parse_number
+
+HEADER_SEARCH_ROWS = 40
+_NUMBERED = re.compile(r"^(?:tc|tieu chi|tieu chi so|chi tieu)?\s*(\d{1,3})(?:[.)]|\s|$)")
+_AS_OF = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+# Rows below the data that are not communes.
+_SKIP_PREFIXES = ("tong cong", "tong so", "cong", "ghi chu", "nguon", "luu y", "total", "note")
+
+
+@dataclass
+class Columns:
+    criteria: dict[int, int] = field(default_factory=dict)  # criterion number -> column
+    code: int | None = None
+    name: int | None = None
+    district: int | None = None
+    total: int | None = None
+    date: int | None = None
+
+
+@dataclass
+class ParsedSheet:
+    """A sheet turned into rows for the resource. ``positions`` maps each dataset row index to
+    {dataset header: (sheet row, sheet column)}."""
+
+    sheet: str
+    dataset: tablib.Dataset
+    positions: list[dict[str, tuple[int, int | None]]]
+    errors: list[CellError]
+    skipped: list[tuple[int, str]]
+    criteria: list[int]
+
+
+def criterion_for_header(value, by_name: dict[str, int], numbers: set[int]) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return int(value) if float(value).is_integer() and int(value) in numbers else None
+    folded = fold(value)
+    if m := _NUMBERED.match(folded):
+        number = int(m.group(1))
+        return number if number in numbers else None
+    return by_name.get(folded)
+
+
+def find_columns(sheet: Sheet, criteria_set: CriteriaSet) -> tuple[int, Columns]:
+    """The header row (1-based) and what each column holds. Raises ImportFileError."""
+    criteria = list(criteria_set.criteria.all())
+    numbers = {c.number for c in criteria}
+    by_name = {fold(c.name): c.number for c in criteria}
+    best_row, best = None, {}
+    for r in range(1, min(sheet.n_rows, HEADER_SEARCH_ROWS) + 1):
+        found = {}
+        for c in range(1, sheet.n_cols + 1):
+            number = criterion_for_header(sheet.value(r, c), by_name, numbers)
+            if number is not None and number not in found:
+                found[number] = c
+        if len(found) > len(best):
+            best_row, best = r, found
+    # A criteria list printed down a column puts one number per row: a header needs several.
+    if best_row is None or len(best) < min(3, len(numbers)):
+        raise ImportFileError(
+            _(
+                "No header row found in the sheet “%(sheet)s”: one row within the first "
+                "%(n)s must hold the criterion numbers (1, 2, …) or names of the set "
+                "“%(set)s”."
+            )
+            % {"sheet": sheet.title, "n": HEADER_SEARCH_ROWS, "set": criteria_set.display_name}
+        )
+    columns = Columns(criteria=best)
+    taken = set(best.values())
+    for c in range(1, sheet.n_cols + 1):
+        if c in taken:
+            continue
+        labels = [fold(sheet.header_value(best_row, c))]
+        if best_row > 1:
+            labels.append(fold(sheet.header_value(best_row - 1, c)))
+        label = " ".join(x for x in labels if x)
+        if not label:
+            continue
+        if (
+            columns.total is None
+            and ("dat" in label and ("so" in label or "tong" in label))
+            or columns.total is None
+            and label.startswith("total")
+        ):
+            columns.total = c
+        elif columns.code is None and (
+            label.startswith("ma ") or label == "ma" or "code" in label or "ma dvhc" in label
+        ):
+            columns.code = c
+        elif columns.district is None and ("huyen" in label or "district" in label):
+            columns.district = c
+        elif columns.date is None and ("ngay" in label or "date" in label):
+            columns.date = c
+        elif columns.name is None and (
+            "don vi" in label or "ten" in label or label in ("xa", "commune", "name")
+        ):
+            columns.name = c
+    if columns.code is None and columns.name is None:
+        raise ImportFileError(
+            _(
+                "The header row %(row)s of the sheet “%(sheet)s” has no commune column: name one "
+                "column “Mã ĐVHC” (GSO code) or “Đơn vị” (name)."
+            )
+            % {"row": best_row, "sheet": sheet.title}
+        )
+    return best_row, columns
+
+
+def sheet_date(sheet: Sheet, header_row: int) -> datetime.date | None:
+    """The "as of" date of the title block, e.g. "(Số liệu tính đến ngày 08/5/2024)"."""
+    for r in range(1, header_row):
+        for value in sheet.rows[r - 1]:
+            is_as_of = isinstance(value, str) and ("ngay" in fold(value) or "den" in fold(value))
+            if is_as_of and (m := _AS_OF.search(value)):
+                try:
+                    return parse_date(m.group(0))
+                except ValueError:
+                    return None
+    return None
+
+
+def choose_sheet(book: Book, criteria_set: CriteriaSet, sheet_name: str | None) -> Sheet:
+    """The chosen sheet, or the first visible one with a header row. Hidden sheets are only
+    read when chosen by name."""
+    if sheet_name:
+        return book.get(sheet_name)
+    first_error = None
+    for sheet in book.visible():
+        if sheet.is_empty:
+            continue
+        try:
+            find_columns(sheet, criteria_set)
+            return sheet
+        except ImportFileError as error:
+            first_error = first_error or error
+    raise first_error or ImportFileError(_("The file holds no data."))
+
+
+def parse_matrix(
+    book: Book,
+    *,
+    criteria_set: CriteriaSet,
+    matcher: CommuneMatcher,
+    assessed_on: datetime.date | None = None,
+    sheet_name: str | None = None,
+) -> ParsedSheet:
+    sheet = choose_sheet(book, criteria_set, sheet_name)
+    header_row, columns = find_columns(sheet, criteria_set)
+    default_date = assessed_on or sheet_date(sheet, header_row)
+    if default_date is None and columns.date is None:
+        raise ImportFileError(
+            _(
+                "The assessment date is missing: choose it in the form, or write "
+                "“Số liệu tính đến ngày dd/mm/yyyy” above the header."
+            )
+        )
+    numbers = sorted(columns.criteria)
+    headers = ["row", "commune", "assessed_on", *[str(n) for n in numbers]]
+    dataset = tablib.Dataset(headers=headers)
+    positions, errors, skipped = [], [], []
+    seen: dict[tuple[str, datetime.date], int] = {}
+
+    def error(row, col, message):
+        errors.append(
+            CellError(sheet.title, row, col, sheet.value(row, col) if col else None, message)
+        )
+
+    for r in range(header_row + 1, sheet.n_rows + 1):
+        values = sheet.rows[r - 1]
+        if all(v is None for v in values):
+            continue
+        code = sheet.value(r, columns.code) if columns.code else None
+        name = sheet.value(r, columns.name) if columns.name else None
+        first_text = next((v for v in values if isinstance(v, str)), "")
+        label = fold(name if isinstance(name, str) else first_text)
+        if label.startswith(_SKIP_PREFIXES) and not code:
+            skipped.append((r, str(name or first_text)))
+            continue
+        marks = {n: sheet.value(r, c) for n, c in columns.criteria.items()}
+        if code is None and name is None:
+            if any(v is not None for v in marks.values()):
+                error(r, columns.code or columns.name, _("The row has marks but no commune."))
+            else:
+                skipped.append((r, str(first_text)))
+            continue
+        n_errors = len(errors)
+        used = [c for c in (columns.code, columns.name, columns.total, columns.date) if c]
+        for c in [*used, *columns.criteria.values()]:
+            if (r, c) in sheet.uncached:
+                error(
+                    r,
+                    c,
+                    _(
+                        "This formula has no saved result. Open the file in Excel, let it "
+                        "calculate, save it, and upload it again (or type the value)."
+                    ),
+                )
+        day = default_date
+        if columns.date and sheet.value(r, columns.date) is not None:
+            try:
+                day = parse_date(sheet.value(r, columns.date))
+            except ValueError as e:
+                error(r, columns.date, str(e))
+        commune = None
+        try:
+            commune = matcher.match(
+                code=code,
+                name=name,
+                district=sheet.value(r, columns.district) if columns.district else None,
+                on=day,
+            )
+        except MatchError as e:
+            col = columns.code if e.field == "code" and columns.code else columns.name
+            error(r, col or columns.code, str(e))
+        statuses = {}
+        for n, c in columns.criteria.items():
+            if (r, c) in sheet.uncached:
+                continue
+            try:
+                statuses[n] = parse_mark(marks[n])
+            except ValueError as e:
+                error(r, c, str(e))
+        total_cell = (r, columns.total)
+        if (
+            columns.total
+            and sheet.value(*total_cell) is not None
+            and total_cell not in sheet.uncached
+        ):
+            _check_total(sheet, r, columns.total, statuses, len(errors) > n_errors, error)
+        if commune is not None and day is not None:
+            key = (commune.code, day)
+            if key in seen:
+                error(
+                    r,
+                    columns.code or columns.name,
+                    _("%(unit)s is already on row %(row)s for the same date.")
+                    % {"unit": commune.name, "row": seen[key]},
+                )
+            seen.setdefault(key, r)
+        if len(errors) > n_errors:
+            continue
+        dataset.append([r, commune.code, day.isoformat(), *[statuses[n] for n in numbers]])
+        unit_col = columns.code or columns.name
+        positions.append(
+            {
+                "row": (r, None),
+                "commune": (r, unit_col),
+                "assessed_on": (r, columns.date or unit_col),
+                **{str(n): (r, c) for n, c in columns.criteria.items()},
+            }
+        )
+    if not dataset and not errors:
+        raise ImportFileError(
+            _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
+            % {"sheet": sheet.title}
+        )
+    return ParsedSheet(sheet.title, dataset, positions, errors, skipped, numbers)
+
+
+def _check_total(sheet, r, col, statuses, row_has_errors, error):
+    """A total column must agree with the marks. Only Đ counts: offices do not count CBĐ in
+    "Số tiêu chí đạt" (see the Tân Trụ sheet: Bình Trinh Đông, 13 with one CBĐ)."""
+    value = sheet.value(r, col)
+    try:
+        total = parse_number(value)
+    except ValueError as e:
+        error(r, col, str(e))
+        return
+    if row_has_errors:
+        return
+    met = sum(1 for s in statuses.values() if s == "met")
+    if total != met:
+        error(
+            r,
+            col,
+            _(
+                "The total says %(total)s, but the marks give %(met)s criteria met (Đ). "
+                "Correct the marks or the total; basically met (CBĐ) does not count."
+            )
+            % {"total": value, "met": met},
+        )

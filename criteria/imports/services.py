@@ -1,0 +1,334 @@
+"""Assessment imports: a dry run that produces a preview, and applying exactly that preview.
+
+The uploaded file is kept in the default storage under a random token with its SHA-256; the
+confirm step re-reads the same bytes, re-runs the same parse and dry run, and applies only if
+the outcome is identical to what the user saw (same fingerprint). Everything is written in one
+transaction, or nothing is.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import secrets
+from dataclasses import dataclass, field
+
+import openpyxl
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils.translation import gettext as _
+from import_export.results import RowResult
+from openpyxl.comments import Comment
+from openpyxl.styles import PatternFill
+
+from communes.enums import AssessmentStatus
+from communes.models import Commune
+from communes.selectors import communes_for_user
+from criteria.models import CriteriaSet
+
+from . import reader
+from .errors import CellError
+from .matching import CommuneMatcher
+from .matrix import ParsedSheet, parse_matrix
+from .reader import read_book
+from .resources import AssessmentResource
+from .values import MARK_FOR_STATUS
+
+ERROR_FILL = PatternFill(fill_type="solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
+STORAGE_DIR = "imports"
+
+
+class ImportChanged(Exception):
+    """The file or the data changed between the preview and the confirmation."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user chose in the form; kept with the stored file for the confirm step."""
+
+    criteria_set_id: int
+    status: str = AssessmentStatus.DRAFT
+    assessed_on: datetime.date | None = None
+    province_id: int | None = None
+    district_id: int | None = None
+    sheet: str = ""
+    fmt: str = "matrix"
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["assessed_on"] = self.assessed_on.isoformat() if self.assessed_on else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> ImportOptions:
+        data = dict(data)
+        if data.get("assessed_on"):
+            data["assessed_on"] = datetime.date.fromisoformat(data["assessed_on"])
+        return cls(**data)
+
+
+@dataclass
+class PreviewRow:
+    sheet_row: int
+    unit: str
+    action: str  # "new", "update", "skip" (unchanged) or "invalid"
+    summary: str = ""
+    changes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    file_name: str
+    sheet: str
+    rows: list[PreviewRow]
+    errors: list[CellError]
+    skipped: list[tuple[int, str]]
+    fingerprint: str
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        rejected_rows = {e.row for e in self.errors if e.row}
+        return {
+            "new": self.count("new"),
+            "update": self.count("update"),
+            "skip": self.count("skip"),
+            "rejected": len(rejected_rows),
+        }
+
+    @property
+    def can_apply(self) -> bool:
+        counts = self.counts
+        return not self.errors and (counts["new"] + counts["update"]) > 0
+
+
+def max_upload_bytes() -> int:
+    return reader.max_bytes()
+
+
+# -- Stored uploads -----------------------------------------------------------------------
+
+
+def store_upload(*, data: bytes, file_name: str) -> dict:
+    """Keep the uploaded bytes for the confirm step. Returns the session record (token, path,
+    hash). Side effect: writes one file to the default storage."""
+    token = secrets.token_urlsafe(18)
+    suffix = ".csv" if file_name.lower().endswith(".csv") else ".xlsx"
+    path = default_storage.save(f"{STORAGE_DIR}/{token}{suffix}", ContentFile(data))
+    return {
+        "token": token,
+        "path": path,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "file_name": file_name,
+    }
+
+
+def load_upload(record: dict) -> bytes:
+    """The stored bytes, refused if they no longer match the hash taken at upload."""
+    try:
+        with default_storage.open(record["path"], "rb") as handle:
+            data = handle.read()
+    except (OSError, KeyError):
+        raise ImportChanged(
+            _("The uploaded file is no longer available: upload it again.")
+        ) from None
+    if hashlib.sha256(data).hexdigest() != record["sha256"]:
+        raise ImportChanged(_("The stored file changed since the preview: upload it again."))
+    return data
+
+
+def discard_upload(record: dict) -> None:
+    """Side effect: deletes the stored file."""
+    if default_storage.exists(record["path"]):
+        default_storage.delete(record["path"])
+
+
+# -- Dry run and apply --------------------------------------------------------------------
+
+
+def _communes_in_scope(user, options: ImportOptions):
+    communes = communes_for_user(user)
+    if options.district_id:
+        communes = communes.filter(district_id=options.district_id)
+    elif options.province_id:
+        communes = communes.filter(province_id=options.province_id)
+    return communes
+
+
+def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> ParsedSheet:
+    criteria_set = CriteriaSet.objects.get(pk=options.criteria_set_id)
+    book = read_book(data, file_name)
+    matcher = CommuneMatcher(_communes_in_scope(user, options))
+    if options.fmt == "long":
+        from .long import parse_long
+
+        return parse_long(
+            book,
+            criteria_set=criteria_set,
+            matcher=matcher,
+            assessed_on=options.assessed_on,
+            sheet_name=options.sheet or None,
+        )
+    return parse_matrix(
+        book,
+        criteria_set=criteria_set,
+        matcher=matcher,
+        assessed_on=options.assessed_on,
+        sheet_name=options.sheet or None,
+    )
+
+
+def _resource(*, user, file_name: str, options: ImportOptions) -> AssessmentResource:
+    return AssessmentResource(
+        criteria_set=CriteriaSet.objects.get(pk=options.criteria_set_id),
+        status=options.status,
+        author=user,
+        source=file_name,
+    )
+
+
+def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Preview:
+    """Parse the file and import it in a transaction that is rolled back. Raises
+    ImportFileError for a file that cannot be read at all. Writes nothing."""
+    parsed = _parse(user=user, data=data, file_name=file_name, options=options)
+    resource = _resource(user=user, file_name=file_name, options=options)
+    errors = list(parsed.errors)
+    rows = []
+    if len(parsed.dataset):
+        result = resource.import_data(parsed.dataset, dry_run=True, use_transactions=True)
+        names = dict(
+            Commune.objects.filter(code__in=parsed.dataset["commune"]).values_list("code", "name")
+        )
+        for index, row_result in enumerate(result.rows):
+            data_row = dict(zip(parsed.dataset.headers, parsed.dataset[index], strict=True))
+            position = parsed.positions[index]
+            sheet_row = data_row["row"]
+            action = row_result.import_type
+            if row_result.import_type in (
+                RowResult.IMPORT_TYPE_INVALID,
+                RowResult.IMPORT_TYPE_ERROR,
+            ):
+                action = "invalid"
+                for key, messages in _row_messages(row_result):
+                    col = position.get(key, position["commune"])[1]
+                    errors.append(
+                        CellError(
+                            parsed.sheet, sheet_row, col, data_row.get(key), " ".join(messages)
+                        )
+                    )
+            changes = []
+            if action == "update" and row_result.object_id in resource.changes:
+                changes = [
+                    _("criterion %(n)s: %(old)s → %(new)s")
+                    % {
+                        "n": n,
+                        "old": MARK_FOR_STATUS.get(old, "—"),
+                        "new": MARK_FOR_STATUS[new],
+                    }
+                    for n, old, new in resource.changes[row_result.object_id]
+                ]
+            rows.append(
+                PreviewRow(
+                    sheet_row=sheet_row,
+                    unit=names.get(data_row["commune"], data_row["commune"]),
+                    action=action,
+                    summary=_summary(data_row, parsed.criteria),
+                    changes=changes,
+                )
+            )
+    errors.sort(key=lambda e: (e.row or 0, e.column or 0))
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [[r.sheet_row, r.unit, r.action, r.summary, r.changes] for r in rows]
+            + [[e.row, e.column, e.message] for e in errors],
+            ensure_ascii=False,
+        ).encode()
+    ).hexdigest()
+    return Preview(file_name, parsed.sheet, rows, errors, parsed.skipped, fingerprint)
+
+
+def _row_messages(row_result):
+    if row_result.validation_error is not None:
+        error = row_result.validation_error
+        if hasattr(error, "error_dict"):
+            for key, errs in error.error_dict.items():
+                yield key, [m for e in errs for m in e.messages]
+        else:
+            yield "commune", error.messages
+    for err in row_result.errors:
+        yield "commune", [str(err.error)]
+
+
+def _summary(data_row: dict, numbers: list[int]) -> str:
+    counts = {"met": 0, "basically_met": 0, "not_met": 0}
+    for n in numbers:
+        counts[data_row[str(n)]] += 1
+    return f"Đ {counts['met']} · CBĐ {counts['basically_met']} · CĐ {counts['not_met']}"
+
+
+def apply_import(
+    *, user, data: bytes, file_name: str, options: ImportOptions, fingerprint: str
+) -> Preview:
+    """Apply the import the user previewed.
+
+    Side effects: creates or updates Assessment and CriterionResult rows (marked imported, with
+    the file name and the user as author), all in one transaction. Raises ImportChanged, with
+    nothing written, if the dry run no longer gives the preview the user confirmed, or if any
+    row fails while writing.
+    """
+    preview = dry_run(user=user, data=data, file_name=file_name, options=options)
+    if preview.fingerprint != fingerprint or not preview.can_apply:
+        raise ImportChanged(
+            _("The data changed since the preview. Check the new preview before confirming.")
+        )
+    parsed = _parse(user=user, data=data, file_name=file_name, options=options)
+    resource = _resource(user=user, file_name=file_name, options=options)
+    try:
+        with transaction.atomic():
+            result = resource.import_data(
+                parsed.dataset, dry_run=False, raise_errors=True, use_transactions=True
+            )
+            if result.has_errors() or result.has_validation_errors():
+                raise ImportChanged(_("Some rows could not be written; nothing was imported."))
+    except ImportChanged:
+        raise
+    except Exception as e:  # any failure, database or not, has rolled everything back
+        raise ImportChanged(
+            _("Writing failed (%(error)s); nothing was imported.") % {"error": e}
+        ) from e
+    return preview
+
+
+# -- Error workbook -----------------------------------------------------------------------
+
+
+def error_workbook(*, data: bytes, file_name: str, errors: list[CellError]) -> bytes:
+    """The original workbook with each bad cell filled red and its message as a comment (for
+    a csv upload, the rows are first copied into a workbook)."""
+    if file_name.lower().endswith(".csv"):
+        book = read_book(data, file_name)
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.title = "CSV"
+        for row in book.sheets[0].rows:
+            ws.append(row)
+        sheets = {book.sheets[0].title: ws}
+    else:
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        sheets = {ws.title: ws for ws in wb.worksheets}
+    notes: dict[tuple[str, int, int], list[str]] = {}
+    for error in errors:
+        if error.sheet in sheets and error.row:
+            notes.setdefault((error.sheet, error.row, error.column or 1), []).append(error.message)
+    for (title, row, col), messages in notes.items():
+        cell = sheets[title].cell(row=row, column=col)
+        cell.fill = ERROR_FILL
+        cell.comment = Comment("\n".join(messages), "NTM portal", width=300, height=120)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

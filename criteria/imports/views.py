@@ -1,0 +1,144 @@
+"""Upload → preview (dry run) → confirm. The logic is in services; these views check who may
+import, keep the upload's record in the session and render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from communes.selectors import can_import, scope_for
+
+from . import services
+from .errors import ImportFileError
+from .forms import AssessmentImportForm
+from .services import ImportChanged, ImportOptions
+
+SESSION_KEY = "assessment_imports"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _forbidden(request):
+    return render(request, "imports/forbidden.html", status=403)
+
+
+def _record(request, token):
+    """The caller's own stored upload; another user's token (or a stale one) is a 404."""
+    record = request.session.get(SESSION_KEY, {}).get(token)
+    if record is None:
+        raise Http404
+    return record
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def upload(request):
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    form = AssessmentImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        province = form.cleaned_data["province"]
+        if not can_import(request.user, province):
+            return _forbidden(request)
+        upload = form.cleaned_data["file"]
+        options = ImportOptions(
+            criteria_set_id=form.cleaned_data["criteria_set"].pk,
+            status=form.cleaned_data["status"],
+            assessed_on=form.cleaned_data["assessed_on"],
+            province_id=province.pk if province else None,
+            district_id=form.cleaned_data["district"].pk if form.cleaned_data["district"] else None,
+            sheet=form.cleaned_data["sheet"],
+            fmt=form.cleaned_data["fmt"],
+        )
+        data = upload.read(services.max_upload_bytes() + 1)
+        try:
+            preview = services.dry_run(
+                user=request.user, data=data, file_name=upload.name, options=options
+            )
+        except ImportFileError as e:
+            form.add_error("file", str(e))
+        else:
+            record = services.store_upload(data=data, file_name=upload.name)
+            record.update(options=options.to_json(), fingerprint=preview.fingerprint)
+            imports = request.session.get(SESSION_KEY, {})
+            imports[record["token"]] = record
+            request.session[SESSION_KEY] = imports
+            return redirect("imports:preview", token=record["token"])
+    return render(request, "imports/upload.html", {"form": form})
+
+
+def _preview(request, record):
+    data = services.load_upload(record)
+    return services.dry_run(
+        user=request.user,
+        data=data,
+        file_name=record["file_name"],
+        options=ImportOptions.from_json(record["options"]),
+    )
+
+
+@login_required
+def preview(request, token):
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    record = _record(request, token)
+    try:
+        result = _preview(request, record)
+    except (ImportChanged, ImportFileError) as e:
+        messages.error(request, str(e))
+        return redirect("imports:upload")
+    return render(
+        request, "imports/preview.html", {"preview": result, "token": token, "record": record}
+    )
+
+
+@login_required
+@require_POST
+def confirm(request, token):
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    record = _record(request, token)
+    options = ImportOptions.from_json(record["options"])
+    try:
+        data = services.load_upload(record)
+        result = services.apply_import(
+            user=request.user,
+            data=data,
+            file_name=record["file_name"],
+            options=options,
+            fingerprint=record["fingerprint"],
+        )
+    except (ImportChanged, ImportFileError) as e:
+        messages.error(request, str(e))
+        return redirect("imports:preview", token=token)
+    services.discard_upload(record)
+    imports = request.session.get(SESSION_KEY, {})
+    imports.pop(token, None)
+    request.session[SESSION_KEY] = imports
+    counts = result.counts
+    messages.success(
+        request,
+        _("Imported %(file)s: %(new)s created, %(update)s updated, %(skip)s unchanged.")
+        % {"file": record["file_name"], **counts},
+    )
+    return redirect("imports:upload")
+
+
+@login_required
+def error_file(request, token):
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    record = _record(request, token)
+    try:
+        result = _preview(request, record)
+        content = services.error_workbook(
+            data=services.load_upload(record), file_name=record["file_name"], errors=result.errors
+        )
+    except (ImportChanged, ImportFileError) as e:
+        messages.error(request, str(e))
+        return redirect("imports:upload")
+    response = HttpResponse(content, content_type=XLSX)
+    stem = record["file_name"].rsplit(".", 1)[0]
+    response["Content-Disposition"] = f'attachment; filename="{stem}-errors.xlsx"'
+    return response
