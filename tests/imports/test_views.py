@@ -1,0 +1,159 @@
+"""Upload → preview → confirm through the pages, and who may do it."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from communes.enums import AssessmentStatus, Role
+from communes.models import Province
+from criteria.models import Assessment, CriteriaSet
+from tests.factories import make_user
+
+from .workbooks import TAN_TRU
+
+pytestmark = pytest.mark.django_db
+
+UPLOAD = reverse("imports:upload")
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def client(client, settings):
+    """Pages in English (the language switch's cookie), so assertions use the msgids."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def login(client, username):
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+def post_file(client, *, data=None, name=TAN_TRU.name, province=None, **fields):
+    form = {
+        "file": SimpleUploadedFile(name, data if data is not None else TAN_TRU.read_bytes()),
+        "fmt": "matrix",
+        "criteria_set": CriteriaSet.objects.get(code="NTMNC_XA_2021_2025").pk,
+        "status": AssessmentStatus.DRAFT,
+        "province": province.pk if province else "",
+        **fields,
+    }
+    return client.post(UPLOAD, form)
+
+
+def test_anonymous_is_sent_to_login(client):
+    response = client.get(UPLOAD)
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("username", ["hatinh", "kyanh", "lamhop"])
+def test_non_admin_gets_403_with_an_explanation(client, username):
+    response = login(client, username).get(UPLOAD)
+
+    assert response.status_code == 403
+    assert "Only administrators import data" in response.content.decode()
+
+
+def test_admin_uploads_previews_and_confirms(client):
+    login(client, "admin")
+
+    response = post_file(client)
+    assert response.status_code == 302
+    preview = client.get(response.url)
+    html = preview.content.decode()
+    assert preview.status_code == 200
+    assert "Xã Tân Phước Tây" in html and "Tổng cộng" in html
+    assert Assessment.objects.filter(commune__code="28093").count() == 0
+
+    token = response.url.rstrip("/").rsplit("/", 1)[-1]
+    done = client.post(reverse("imports:confirm", args=[token]), follow=True)
+
+    assert "7 created, 0 updated, 2 unchanged" in done.content.decode()
+    imported = Assessment.objects.get(commune__code="28093")
+    assert imported.status == AssessmentStatus.DRAFT and imported.import_source == TAN_TRU.name
+
+
+def test_bad_file_shows_the_message_on_the_form(client):
+    response = post_file(login(client, "admin"), data=b"%PDF-1.4", name="bao-cao.pdf")
+
+    assert response.status_code == 200
+    assert "Only .xlsx and .csv files can be imported" in response.content.decode()
+
+
+def test_errors_page_links_the_highlighted_workbook(client):
+    import openpyxl
+
+    from .workbooks import to_bytes
+
+    wb = openpyxl.load_workbook(TAN_TRU)
+    wb.active["E8"] = "??"
+    response = post_file(login(client, "admin"), data=to_bytes(wb))
+    page = client.get(response.url).content.decode()
+    token = response.url.rstrip("/").rsplit("/", 1)[-1]
+
+    assert "E8" in page and "not a result" in page
+    download = client.get(reverse("imports:error_file", args=[token]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].endswith('-errors.xlsx"')
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 302
+    assert not Assessment.objects.filter(commune__code="28078").exists()
+
+
+def test_province_admin_imports_in_their_province_only(client):
+    long_an = Province.objects.get(code="80")
+    user = make_user(role=Role.ADMIN, unit=long_an)
+    client.force_login(user)
+
+    inside = post_file(client, province=long_an)
+    outside = post_file(client, province=Province.objects.get(code="42"))
+
+    assert inside.status_code == 302
+    # Another province is not even a choice for them.
+    assert outside.status_code == 200 and "province" in outside.context["form"].errors
+
+
+def test_province_admin_of_another_province_finds_no_communes(client):
+    ha_tinh = Province.objects.get(code="42")
+    client.force_login(make_user(role=Role.ADMIN, unit=ha_tinh))
+
+    response = post_file(client, province=ha_tinh)
+    page = client.get(response.url).content.decode()
+
+    assert "No commune with code 28078" in page
+
+
+def test_someone_elses_preview_is_404(client):
+    response = post_file(login(client, "admin"))
+    token = response.url.rstrip("/").rsplit("/", 1)[-1]
+    other = make_user(role=Role.ADMIN)
+    client.force_login(other)
+
+    assert client.get(reverse("imports:preview", args=[token])).status_code == 404
+    assert client.post(reverse("imports:confirm", args=[token])).status_code == 404
+
+
+def test_preview_queries_do_not_grow_with_rejected_rows(client):
+    """The dry run imports valid rows one by one (django-import-export), so only rows rejected
+    while parsing are free; this pins that they stay free."""
+    from .workbooks import marks, summary_sheet, to_bytes
+
+    login(client, "admin")
+
+    def queries(n_rows):
+        rows = [("28078", "Xã Tân Bình", marks(met=[1]), 1)]
+        rows += [("", f"Xã Thử {i}", marks(), 0) for i in range(n_rows - 1)]
+        response = post_file(client, data=to_bytes(summary_sheet(rows)))
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(response.url).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert queries(1) == queries(30)
