@@ -96,3 +96,18 @@ class StatisticKind(models.TextChoices):
     NEAR_POOR_HOUSEHOLD_RATE = "near_poor_household_rate", _("Near-poor household rate (%)")
     MULTIDIMENSIONAL_POVERTY_RATE = "poverty_rate", _("Multidimensional poverty rate (%)")
     POPULATION = "population", _("Population")
+
+
+class EventAction(models.TextChoices):
+    """Steps of the recognition workflow, as the dossier's timeline records them."""
+
+    CREATED = "created", _("Started")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    VERIFIED = "verified", _("Verified (thẩm tra)")
+    APPRAISED = "appraised", _("Appraised (thẩm định)")
+    RECOGNISED = "recognised", _("Recognised")
+
+
+# Where each status stands: the commune may edit only these.
+EDITABLE_STATUSES = (AssessmentStatus.DRAFT, AssessmentStatus.RETURNED)

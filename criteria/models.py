@@ -1,14 +1,24 @@
 """Criteria sets as versioned legal objects, and the dated assessments made against them."""
 
 import datetime
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
-from communes.enums import PUBLIC_ASSESSMENT_STATUSES, AssessmentStatus, Region, ResultStatus
+from communes.enums import (
+    EDITABLE_STATUSES,
+    PUBLIC_ASSESSMENT_STATUSES,
+    AssessmentStatus,
+    EventAction,
+    Region,
+    ResultStatus,
+)
 from communes.models import Commune, District, Province, Village
 
 from .enums import (
@@ -240,6 +250,7 @@ class Threshold(models.Model):
     note = models.TextField(_("note"), blank=True)
 
     objects = ThresholdManager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("threshold")
@@ -485,6 +496,7 @@ class Assessment(UnitBound):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = AssessmentQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         verbose_name = _("assessment")
@@ -514,6 +526,10 @@ class Assessment(UnitBound):
     def is_public(self) -> bool:
         return self.status in PUBLIC_ASSESSMENT_STATUSES
 
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
 
 class CriterionResult(models.Model):
     assessment = models.ForeignKey(
@@ -524,6 +540,8 @@ class CriterionResult(models.Model):
     )
     status = models.CharField(_("result"), max_length=16, choices=ResultStatus.choices)
     note = models.TextField(_("note"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("criterion result")
@@ -555,6 +573,8 @@ class IndicatorValue(models.Model):
     value_bool = models.BooleanField(_("yes / no"), null=True, blank=True)
     is_met = models.BooleanField(_("met"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("indicator value")
@@ -612,6 +632,7 @@ class Recognition(UnitBound):
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
 
     objects = RecognitionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("recognition")
@@ -666,3 +687,88 @@ class Target(UnitBound):
 
     def __str__(self):
         return f"{self.unit} — {self.get_title_display()} {self.planned_year}"
+
+
+def evidence_path(instance, filename: str) -> str:
+    # A random name: the stored path says nothing about the file and cannot be guessed; the
+    # original name is kept in a field and only ever sent back through the permission check.
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"evidence/{instance.assessment_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(models.Model):
+    """A document proving a criterion's result (decision, report, photo...)."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="evidence", verbose_name=_("assessment")
+    )
+    criterion = models.ForeignKey(
+        Criterion, on_delete=models.PROTECT, related_name="+", verbose_name=_("criterion")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    document_number = models.CharField(_("document number"), max_length=60, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["criterion__number", "uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+class AssessmentEvent(models.Model):
+    """One step of the dossier's way through the workflow, with who did it and why."""
+
+    assessment = models.ForeignKey(
+        Assessment, on_delete=models.CASCADE, related_name="events", verbose_name=_("assessment")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=EventAction.choices)
+    from_status = models.CharField(
+        _("from"), max_length=16, choices=AssessmentStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=16, choices=AssessmentStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("workflow event")
+        verbose_name_plural = _("workflow events")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action=EventAction.RETURNED) | ~Q(reason=""),
+                name="event_return_needs_reason",
+            ),
+        ]
+        indexes = [
+            # The inbox shows the newest event of each dossier.
+            models.Index(fields=["assessment", "-created_at"], name="event_latest_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment_id}: {self.get_action_display()}"

@@ -1,8 +1,36 @@
-from django.http import Http404
-from django.shortcuts import render
+"""Criteria set pages (public) and the recognition workflow (private).
 
-from . import selectors
+Workflow views are thin: they find the object through criteria.selectors (outside the user's
+subtree: 404), parse the input with a form, call a criteria.workflow service and redirect. A
+WorkflowError becomes 403 ("forbidden"), 409 ("state") or 400 ("invalid"), with its message
+shown on the page the user was on and what they entered kept.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from communes.enums import Role
+from communes.selectors import communes_for_user, scope_for
+
+from . import selectors, workflow
+from .forms import (
+    CompareForm,
+    EntryForm,
+    EvidenceForm,
+    RecognitionForm,
+    ReturnForm,
+    RevokeForm,
+    StartAssessmentForm,
+)
 from .models import CriteriaSet
+from .workflow import WorkflowError
+
+HTTP_STATUS = {"forbidden": 403, "state": 409, "invalid": 400}
 
 
 def set_list(request):
@@ -33,4 +61,331 @@ def set_detail(request, code):
                 (criteria_set.declared_indicator_count or 0) - n_indicators, 0
             ),
         },
+    )
+
+
+# --- Workflow ---------------------------------------------------------------------------------
+
+
+def _forbidden(request, message, *, assessment=None):
+    """Visible but not the user's to change: 403, with why in plain words."""
+    return render(
+        request,
+        "criteria/forbidden.html",
+        {"message": message, "assessment": assessment},
+        status=403,
+    )
+
+
+def _dossier_url(assessment) -> str:
+    return reverse("criteria:assessment", args=[assessment.pk])
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def assessment_start(request, code):
+    commune = selectors.commune_for_user(request.user, code)
+    scope = scope_for(request.user)
+    if scope.role != Role.COMMUNE_OFFICIAL or scope.commune_id != commune.pk:
+        return _forbidden(request, _("Only the commune's own officials start its assessments."))
+    form = StartAssessmentForm(request.POST or None, sets=selectors.startable_sets(commune))
+    status = 200
+    if form.is_valid():
+        try:
+            assessment = workflow.start_assessment(
+                user=request.user,
+                unit=commune,
+                criteria_set=form.cleaned_data["criteria_set"],
+                assessed_on=form.cleaned_data["assessed_on"],
+                copy_previous=form.cleaned_data["copy_previous"],
+            )
+        except (WorkflowError, ValueError) as error:
+            form.add_error(None, getattr(error, "message", str(error)))
+            status = HTTP_STATUS.get(getattr(error, "kind", "invalid"), 400)
+        else:
+            messages.success(request, _("The assessment was started. Enter the results below."))
+            return redirect("criteria:assessment_edit", pk=assessment.pk)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "criteria/assessment_start.html",
+        {"commune": commune, "form": form},
+        status=status,
+    )
+
+
+def _render_dossier(request, assessment, *, status=200, error="", forms=None):
+    user = request.user
+    actions = workflow.allowed_actions(user, assessment)
+    dossier = selectors.dossier(assessment)
+    forms = forms or {}
+    revocable = [
+        r
+        for r in dossier.recognitions
+        if r.is_active and workflow.is_province_office_for(user, assessment)
+    ]
+    context = {
+        "dossier": dossier,
+        "assessment": assessment,
+        "actions": actions,
+        "lock_reason": workflow.lock_reason(assessment),
+        "next_actor": workflow.next_actor_label(assessment),
+        "error": error,
+        "return_form": forms.get("return") or ReturnForm(),
+        "recognition_form": forms.get("recognise") or RecognitionForm(),
+        "revoke_form": forms.get("revoke") or RevokeForm(),
+        "revocable": revocable,
+        "can_audit": _can_audit(user),
+    }
+    return render(request, "criteria/assessment_detail.html", context, status=status)
+
+
+@login_required
+@require_safe
+def assessment_detail(request, pk):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    return _render_dossier(request, assessment)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def assessment_edit(request, pk):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    if not workflow.is_commune_official_for(request.user, assessment):
+        return _forbidden(
+            request,
+            _("Only the commune's own officials edit its assessments; you can read it."),
+            assessment=assessment,
+        )
+    if not assessment.is_editable:
+        return _forbidden(request, workflow.lock_reason(assessment), assessment=assessment)
+    dossier = selectors.dossier(assessment)
+    form = EntryForm(dossier, request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        expected = form.expected_version()
+        if form.errors or expected is None:
+            status = 400
+        else:
+            try:
+                workflow.save_draft(
+                    user=request.user,
+                    assessment=assessment,
+                    expected_version=expected,
+                    results=form.results,
+                    values=form.values,
+                    notes=form.notes,
+                )
+            except WorkflowError as error:
+                form.errors.append(error.message)
+                status = HTTP_STATUS[error.kind]
+            else:
+                messages.success(request, _("The draft was saved."))
+                return redirect(_dossier_url(assessment))
+    evidence_form = EvidenceForm(criteria=[b.criterion for b in dossier.blocks])
+    return render(
+        request,
+        "criteria/assessment_edit.html",
+        {
+            "dossier": dossier,
+            "assessment": assessment,
+            "form": form,
+            "evidence_form": evidence_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def evidence_add(request, pk):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    if not workflow.is_commune_official_for(request.user, assessment):
+        return _forbidden(request, _("Only the commune's own officials add evidence."))
+    dossier = selectors.dossier(assessment)
+    form = EvidenceForm(request.POST, request.FILES, criteria=[b.criterion for b in dossier.blocks])
+    status, error = 400, ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            workflow.add_evidence(
+                user=request.user,
+                assessment=assessment,
+                criterion_id=data["criterion"],
+                uploaded=data["file"],
+                title=data["title"],
+                document_number=data["document_number"],
+                document_date=data["document_date"],
+            )
+        except WorkflowError as failure:
+            error, status = failure.message, HTTP_STATUS[failure.kind]
+        else:
+            messages.success(request, _("The evidence file was added."))
+            return redirect(reverse("criteria:assessment_edit", args=[pk]) + "#evidence")
+    return render(
+        request,
+        "criteria/evidence_error.html",
+        {"assessment": assessment, "evidence_form": form, "error": error},
+        status=status,
+    )
+
+
+@login_required
+@require_safe
+def evidence_download(request, pk):
+    # The scope check is the whole point: files are never served from MEDIA_URL.
+    evidence = selectors.evidence_for_user(request.user, pk)
+    return FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+
+
+@login_required
+@require_POST
+def evidence_delete(request, pk):
+    evidence = selectors.evidence_for_user(request.user, pk)
+    try:
+        workflow.remove_evidence(user=request.user, evidence=evidence)
+    except WorkflowError as error:
+        return _render_dossier(
+            request, evidence.assessment, status=HTTP_STATUS[error.kind], error=error.message
+        )
+    messages.success(request, _("The evidence file was removed."))
+    return redirect(
+        reverse("criteria:assessment_edit", args=[evidence.assessment_id]) + "#evidence"
+    )
+
+
+ACTIONS = {
+    "submit": (workflow.submit, None, _("The dossier was submitted.")),
+    "verify": (workflow.verify, None, _("The dossier was verified.")),
+    "return": (workflow.return_dossier, ReturnForm, _("The dossier was returned to the commune.")),
+    "appraise": (workflow.appraise, None, _("The dossier was appraised.")),
+    "recognise": (workflow.recognise, RecognitionForm, _("The recognition was recorded.")),
+}
+
+
+@login_required
+@require_POST
+def assessment_action(request, pk, action):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    if action not in ACTIONS:
+        raise Http404
+    service, form_class, done = ACTIONS[action]
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        return _render_dossier(request, assessment, status=400, error=error, forms={action: form})
+    try:
+        service(user=request.user, assessment=assessment, **(form.cleaned_data if form else {}))
+    except WorkflowError as failure:
+        return _render_dossier(
+            request,
+            assessment,
+            status=HTTP_STATUS[failure.kind],
+            error=failure.message,
+            forms={action: form} if form else None,
+        )
+    messages.success(request, str(done))
+    return redirect(_dossier_url(assessment))
+
+
+@login_required
+@require_POST
+def recognition_revoke(request, pk):
+    recognition = selectors.recognition_for_user(request.user, pk)
+    assessment = recognition.assessment
+    form = RevokeForm(request.POST)
+    error, status = "", 400
+    if form.is_valid():
+        try:
+            workflow.revoke_recognition(
+                user=request.user,
+                recognition=recognition,
+                revoked_on=form.cleaned_data["revoked_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except WorkflowError as failure:
+            error, status = failure.message, HTTP_STATUS[failure.kind]
+        else:
+            messages.success(request, _("The recognition was revoked."))
+            if assessment is None:
+                return redirect("reports:commune", code=recognition.unit.code)
+            return redirect(_dossier_url(assessment))
+    else:
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    if assessment is None:
+        # An imported recognition has no dossier to show the message on.
+        return render(request, "criteria/forbidden.html", {"message": error}, status=status)
+    assessment = selectors.assessment_for_user(request.user, assessment.pk)
+    return _render_dossier(request, assessment, status=status, error=error, forms={"revoke": form})
+
+
+@login_required
+@require_safe
+def inbox(request):
+    scope = scope_for(request.user)
+    own_commune = None
+    if scope.role == Role.COMMUNE_OFFICIAL:
+        own_commune = communes_for_user(request.user).first()
+    return render(
+        request,
+        "criteria/inbox.html",
+        {"assessments": selectors.inbox_for_user(request.user), "own_commune": own_commune},
+    )
+
+
+@login_required
+@require_safe
+def commune_history(request, code):
+    commune = selectors.commune_for_user(request.user, code)
+    timeline = selectors.commune_timeline(request.user, commune)
+    form = CompareForm(request.GET or None, assessments=timeline)
+    comparison = None
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            by_pk = {a.pk: a for a in timeline}
+            comparison = selectors.compare(
+                by_pk[form.cleaned_data["first"]], by_pk[form.cleaned_data["second"]]
+            )
+        else:
+            status = 400
+    scope = scope_for(request.user)
+    return render(
+        request,
+        "criteria/commune_history.html",
+        {
+            "commune": commune,
+            "timeline": timeline,
+            "form": form,
+            "comparison": comparison,
+            "can_start": scope.role == Role.COMMUNE_OFFICIAL and scope.commune_id == commune.pk,
+        },
+        status=status,
+    )
+
+
+def _can_audit(user) -> bool:
+    return scope_for(user).role in (Role.DISTRICT_OFFICE, Role.PROVINCE_OFFICE, Role.ADMIN)
+
+
+@login_required
+@require_safe
+def assessment_audit(request, pk):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    if not _can_audit(request.user):
+        return _forbidden(
+            request,
+            _("The audit trail is for the reviewing coordination offices and administrators."),
+            assessment=assessment,
+        )
+    return render(
+        request,
+        "criteria/assessment_audit.html",
+        {"assessment": assessment, "entries": selectors.audit_trail(assessment)},
     )

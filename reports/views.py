@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.models import Commune, District, Province
+from criteria import selectors as criteria_selectors
 
 from . import dashboard, export, selectors
 from .forms import DashboardFilterForm
@@ -37,7 +38,14 @@ def district(request, code):
 def commune(request, code):
     commune = get_object_or_404(Commune.objects.select_related("district", "province"), code=code)
     return render(
-        request, "reports/commune.html", {"overview": selectors.commune_overview(commune)}
+        request,
+        "reports/commune.html",
+        {
+            "overview": selectors.commune_overview(commune),
+            # Links into the private workflow, for the users whose subtree holds the commune.
+            "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
+            "can_see_history": criteria_selectors.covers_commune(request.user, commune),
+        },
     )
 
 

@@ -114,7 +114,7 @@ def test_committed_mo_matches_the_po(tmp_path):
 
 @pytest.mark.django_db
 def test_unset_threshold_reads_chua_quy_dinh_in_vietnamese(client):
-    body = client.get("/criteria/NTM_XA_2021_2025/").content.decode()
+    body = client.get("/criteria/sets/NTM_XA_2021_2025/").content.decode()
     assert '<html lang="vi">' in body
     assert "chưa quy định" in body
     assert "not set" not in body

@@ -1,0 +1,255 @@
+"""Forms of the recognition workflow. They only parse input: criteria.workflow decides."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communes.enums import ResultStatus
+
+from .enums import IndicatorKind
+from .models import CriteriaSet
+from .selectors import CriterionBlock, Dossier, IndicatorLine
+from .thresholds import reaches
+from .workflow import CriterionInput, IndicatorInput, disagreements
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def today() -> datetime.date:
+    # TIME_ZONE is Asia/Ho_Chi_Minh: "today" is the commune's day, not UTC's.
+    return timezone.localdate()
+
+
+class StartAssessmentForm(forms.Form):
+    criteria_set = forms.ModelChoiceField(
+        label=_("Criteria set"), queryset=CriteriaSet.objects.none(), empty_label=None
+    )
+    assessed_on = forms.DateField(label=_("Date assessed"), initial=today, widget=DATE_INPUT)
+    copy_previous = forms.BooleanField(
+        label=_("Copy the values of the previous assessment against this set"),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, *args, sets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criteria_set"].queryset = sets
+
+    def clean(self):
+        data = super().clean()
+        chosen, day = data.get("criteria_set"), data.get("assessed_on")
+        if chosen and day and not chosen.covers(day):
+            self.add_error(
+                "assessed_on",
+                _("The set “%(set)s” does not apply on this date.") % {"set": chosen.display_name},
+            )
+        return data
+
+
+class EvidenceForm(forms.Form):
+    criterion = forms.TypedChoiceField(label=_("Criterion"), coerce=int)
+    title = forms.CharField(label=_("Title"), max_length=300)
+    document_number = forms.CharField(label=_("Document number"), max_length=60, required=False)
+    document_date = forms.DateField(label=_("Document date"), required=False, widget=DATE_INPUT)
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("PDF, image (PNG, JPEG, WebP) or office document."),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.png,.jpg,.jpeg,.webp,.doc,.docx,.xls,.xlsx,.odt,.ods,.pptx"}
+        ),
+    )
+
+    def __init__(self, *args, criteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criterion"].choices = [(c.pk, str(c)) for c in criteria]
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for returning"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        error_messages={"required": _("Say why the dossier is returned.")},
+    )
+
+
+class RecognitionForm(forms.Form):
+    decision_number = forms.CharField(label=_("Decision number"), max_length=60)
+    decided_on = forms.DateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
+    signer = forms.CharField(label=_("Signed by"), max_length=200)
+
+
+class RevokeForm(forms.Form):
+    revoked_on = forms.DateField(label=_("Revoked on"), widget=DATE_INPUT, initial=today)
+    reason = forms.CharField(
+        label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    )
+
+
+class CompareForm(forms.Form):
+    first = forms.TypedChoiceField(label=_("Compare"), coerce=int)
+    second = forms.TypedChoiceField(label=_("with"), coerce=int)
+
+    def __init__(self, *args, assessments, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [
+            (
+                a.pk,
+                f"{a.assessed_on:%d/%m/%Y} · {a.criteria_set.display_name} · "
+                f"{a.get_status_display()}",
+            )
+            for a in assessments
+        ]
+        self.fields["first"].choices = choices
+        self.fields["second"].choices = choices
+
+
+# --- The entry form: one row per criterion and indicator -----------------------------------------
+# Not a Django Form: the fields are the set's criteria and indicators, named
+# c<criterion id>-status / -note and i<indicator id>-value / -flag / -note.
+
+
+@dataclass
+class IndicatorEntry:
+    line: IndicatorLine
+    value: str = ""  # a number as typed
+    flag: str = ""  # "yes", "no" or ""
+    note: str = ""
+    error: str = ""
+    reaches: bool | None = None
+
+    @property
+    def indicator(self):
+        return self.line.indicator
+
+    @property
+    def threshold(self):
+        return self.line.threshold
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.line.indicator.kind == IndicatorKind.NUMERIC
+
+    @property
+    def prefix(self) -> str:
+        return f"i{self.line.indicator.pk}"
+
+
+@dataclass
+class CriterionEntry:
+    block: CriterionBlock
+    indicators: list[IndicatorEntry]
+    status: str = ""
+    note: str = ""
+    disagreement: str = ""
+
+    @property
+    def criterion(self):
+        return self.block.criterion
+
+    @property
+    def prefix(self) -> str:
+        return f"c{self.block.criterion.pk}"
+
+
+def _number_text(value) -> str:
+    return "" if value is None else f"{value.normalize():f}".replace(".", ",")
+
+
+def _parse_number(text: str) -> Decimal | None:
+    text = text.strip().replace(" ", "").replace(",", ".")
+    if not text:
+        return None
+    number = Decimal(text)  # InvalidOperation for anything else
+    if not number.is_finite():
+        raise InvalidOperation
+    return number
+
+
+@dataclass
+class EntryForm:
+    """The entry form of a draft, initialised from what is stored or from a POST."""
+
+    dossier: Dossier
+    data: dict | None = None
+    groups: list[tuple[str, list[CriterionEntry]]] = field(default_factory=list)
+    version: str = ""
+    notes: str = ""
+    results: dict[int, CriterionInput] = field(default_factory=dict)
+    values: dict[int, IndicatorInput] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    statuses = ResultStatus.choices
+
+    def __post_init__(self):
+        assessment, data = self.dossier.assessment, self.data
+        self.version = data.get("version", "") if data is not None else str(assessment.version)
+        self.notes = data.get("notes", "") if data is not None else assessment.notes
+        for name, blocks in self.dossier.groups:
+            entries = []
+            for block in blocks:
+                entry = CriterionEntry(block=block, indicators=[])
+                if data is None:
+                    entry.status = block.result.status if block.result else ""
+                    entry.note = block.result.note if block.result else ""
+                else:
+                    entry.status = data.get(f"{entry.prefix}-status", "")
+                    entry.note = data.get(f"{entry.prefix}-note", "").strip()
+                    if entry.status not in ResultStatus.values:
+                        entry.status = ""
+                self.results[block.criterion.pk] = CriterionInput(entry.status or None, entry.note)
+                for line in block.indicators:
+                    entry.indicators.append(self._indicator(line))
+                entries.append(entry)
+            self.groups.append((name, entries))
+        self._flag_disagreements()
+
+    def _indicator(self, line: IndicatorLine) -> IndicatorEntry:
+        item, data = IndicatorEntry(line=line), self.data
+        stored = line.value
+        if data is None:
+            item.value = _number_text(stored.value_number) if stored else ""
+            if stored and stored.value_bool is not None:
+                item.flag = "yes" if stored.value_bool else "no"
+            item.note = stored.note if stored else ""
+        else:
+            item.value = data.get(f"{item.prefix}-value", "").strip()
+            item.flag = data.get(f"{item.prefix}-flag", "")
+            item.note = data.get(f"{item.prefix}-note", "").strip()
+        number = flag = None
+        if item.is_numeric:
+            try:
+                number = _parse_number(item.value)
+            except InvalidOperation:
+                item.error = str(_("Enter a number, e.g. 85 or 85,5."))
+                self.errors.append(f"{line.indicator.code}: {item.error}")
+        else:
+            flag = {"yes": True, "no": False}.get(item.flag)
+        item.reaches = reaches(line.indicator, line.threshold, number=number, flag=flag)
+        self.values[line.indicator.pk] = IndicatorInput(number=number, flag=flag, note=item.note)
+        return item
+
+    def _flag_disagreements(self):
+        met = {pk: None for pk in self.values}
+        for _name, entries in self.groups:
+            for entry in entries:
+                for item in entry.indicators:
+                    met[item.indicator.pk] = item.reaches
+        found = {
+            d.criterion_id: d.message
+            for d in disagreements(self.dossier.assessment, self.results, met)
+        }
+        for _name, entries in self.groups:
+            for entry in entries:
+                entry.disagreement = found.get(entry.criterion.pk, "")
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version)
+        except (TypeError, ValueError):
+            return None

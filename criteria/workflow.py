@@ -1,0 +1,740 @@
+"""The recognition workflow: the commune self-assesses and submits, the district verifies
+(thẩm tra), the province appraises (thẩm định) and records the recognition decision.
+
+Every transition is a service function that checks the actor's role and the dossier's state
+itself (views only translate the outcome into a response), runs in one transaction, locks the
+dossier row so two reviewers cannot act on it at once, records an AssessmentEvent, and
+notifies whoever must act next by email. Each docstring lists its side effects.
+"""
+
+from __future__ import annotations
+
+import datetime
+import mimetypes
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
+from communes.models import Commune, Membership, Village
+from communes.selectors import scope_for
+
+from .enums import IndicatorKind
+from .models import (
+    Assessment,
+    AssessmentEvent,
+    CriteriaSet,
+    CriterionResult,
+    Evidence,
+    Indicator,
+    IndicatorValue,
+    Recognition,
+    unit_filter,
+)
+from .services import check_assessment_fits
+from .thresholds import applicable_thresholds, reaches
+
+S = AssessmentStatus
+
+
+class WorkflowError(Exception):
+    """A step that cannot be taken. ``kind`` says why, so a view can answer with the right
+    status: "forbidden" (403: wrong role), "state" (409: the dossier moved on, e.g. a stale
+    form) or "invalid" (400: e.g. a return without a reason)."""
+
+    def __init__(self, message: str, *, kind: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+
+
+class ConcurrentEditError(WorkflowError):
+    def __init__(self, message: str):
+        super().__init__(message, kind="state")
+
+
+# --- Who may do what -----------------------------------------------------------------------
+
+
+def commune_of(assessment: Assessment) -> Commune | None:
+    if assessment.commune_id:
+        return assessment.commune
+    if assessment.village_id:
+        return assessment.village.commune
+    return None
+
+
+def has_district_tier(assessment: Assessment) -> bool:
+    """Verification is skipped where no district exists (provinces since 07/2025)."""
+    commune = commune_of(assessment)
+    return commune is not None and commune.district_id is not None
+
+
+def is_commune_official_for(user, assessment: Assessment) -> bool:
+    commune = commune_of(assessment)
+    scope = scope_for(user)
+    return (
+        commune is not None
+        and scope.role == Role.COMMUNE_OFFICIAL
+        and scope.commune_id == commune.pk
+    )
+
+
+def is_district_office_for(user, assessment: Assessment) -> bool:
+    commune = commune_of(assessment)
+    scope = scope_for(user)
+    return (
+        commune is not None
+        and commune.district_id is not None
+        and scope.role == Role.DISTRICT_OFFICE
+        and scope.district_id == commune.district_id
+    )
+
+
+def is_province_office_for(user, assessment: Assessment) -> bool:
+    commune = commune_of(assessment)
+    province_id = commune.province_id if commune else assessment.district.province_id
+    scope = scope_for(user)
+    return scope.role == Role.PROVINCE_OFFICE and scope.province_id == province_id
+
+
+def next_actor_label(assessment: Assessment) -> str:
+    """Who acts next, in words, for locked pages and the inbox."""
+    status = assessment.status
+    if status in (S.DRAFT, S.RETURNED):
+        return _("the commune")
+    if status == S.SUBMITTED and has_district_tier(assessment):
+        return _("the district coordination office")
+    if status in (S.SUBMITTED, S.VERIFIED, S.APPRAISED):
+        return _("the provincial coordination office")
+    return ""
+
+
+def lock_reason(assessment: Assessment) -> str:
+    """Why the commune can no longer edit, and who can reopen it, in plain words."""
+    submitted = assessment.events.filter(action=EventAction.SUBMITTED).last()
+    day = f"{timezone.localtime(submitted.created_at):%d/%m/%Y}" if submitted else ""
+    if assessment.status == S.SUBMITTED and has_district_tier(assessment):
+        return _(
+            "The dossier was sent to the district for verification on %(day)s. Only the "
+            "district coordination office can return it to the commune for changes."
+        ) % {"day": day}
+    if assessment.status == S.SUBMITTED:
+        return _(
+            "The dossier was sent to the province for appraisal on %(day)s. Only the provincial "
+            "coordination office can return it to the commune for changes."
+        ) % {"day": day}
+    if assessment.status == S.VERIFIED:
+        return _(
+            "The district verified the dossier; it awaits the province's appraisal. Only the "
+            "provincial coordination office can return it to the commune."
+        )
+    if assessment.status == S.APPRAISED:
+        return _("The province appraised the dossier; it awaits the recognition decision.")
+    if assessment.status == S.RECOGNISED:
+        return _("The dossier is closed: the recognition decision has been issued.")
+    if assessment.status == S.APPROVED:
+        return _("This is approved historical data; only an administrator can change it.")
+    return ""
+
+
+# --- Notifications -------------------------------------------------------------------------
+
+
+def _recipients(assessment: Assessment, role: str) -> list[str]:
+    commune = commune_of(assessment)
+    members = Membership.objects.filter(role=role, user__is_active=True).exclude(user__email="")
+    if role == Role.COMMUNE_OFFICIAL:
+        members = members.filter(commune=commune)
+    elif role == Role.DISTRICT_OFFICE:
+        members = members.filter(district_id=commune.district_id if commune else None)
+    else:
+        province_id = commune.province_id if commune else assessment.district.province_id
+        members = members.filter(province_id=province_id)
+    return sorted(members.values_list("user__email", flat=True))
+
+
+def _notify(assessment: Assessment, role: str, subject: str, body: str) -> None:
+    recipients = _recipients(assessment, role)
+    if not recipients:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse("criteria:assessment", args=[assessment.pk])
+    message = f"{body}\n\n{_('Open the dossier')}: {link}\n"
+    # After commit: no mail goes out for a transition that was rolled back.
+    transaction.on_commit(
+        lambda: send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, recipients)
+    )
+
+
+def _record(assessment, action, from_status, actor, reason="") -> AssessmentEvent:
+    return AssessmentEvent.objects.create(
+        assessment=assessment,
+        action=action,
+        from_status=from_status,
+        to_status=assessment.status,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def _locked(assessment: Assessment) -> Assessment:
+    """Re-read the dossier under a row lock (a no-op on SQLite, whose IMMEDIATE transactions
+    already serialise writers)."""
+    return (
+        Assessment.objects.select_for_update()
+        .select_related("commune__district", "village__commune", "district", "criteria_set")
+        .get(pk=assessment.pk)
+    )
+
+
+def _expect(assessment: Assessment, allowed: tuple[str, ...]) -> None:
+    if assessment.status not in allowed:
+        raise WorkflowError(
+            _("This step is no longer possible: the dossier is now “%(status)s”.")
+            % {"status": assessment.get_status_display()},
+            kind="state",
+        )
+
+
+# --- Commune: start, edit, submit --------------------------------------------------------------
+
+
+@transaction.atomic
+def start_assessment(
+    *, user, unit, criteria_set: CriteriaSet, assessed_on: datetime.date, copy_previous=True
+) -> Assessment:
+    """Start a draft assessment of the official's own commune.
+
+    Side effects: creates an Assessment (DRAFT, author=user); when ``copy_previous``, copies the
+    results and indicator values of the unit's latest assessment against the same set, so only
+    changes need entering; records a CREATED event.
+    """
+    commune = unit if isinstance(unit, Commune) else getattr(unit, "commune", None)
+    scope = scope_for(user)
+    if scope.role != Role.COMMUNE_OFFICIAL or commune is None or scope.commune_id != commune.pk:
+        raise WorkflowError(
+            _("Only the commune's own officials start its assessments."), kind="forbidden"
+        )
+    check_assessment_fits(
+        unit=unit, criteria_set=criteria_set, assessed_on=assessed_on, allow_outside_period=False
+    )
+    previous = (
+        Assessment.objects.filter(unit_filter(unit), criteria_set=criteria_set)
+        .order_by("-assessed_on", "-pk")
+        .first()
+    )
+    assessment = Assessment(
+        criteria_set=criteria_set, assessed_on=assessed_on, status=S.DRAFT, author=user
+    )
+    assessment.unit = unit
+    assessment.save()
+    if copy_previous and previous is not None:
+        bulk_create_with_history(
+            [
+                CriterionResult(
+                    assessment=assessment, criterion_id=r.criterion_id, status=r.status, note=r.note
+                )
+                for r in previous.results.all()
+            ],
+            CriterionResult,
+            default_user=user,
+        )
+        bulk_create_with_history(
+            [
+                IndicatorValue(
+                    assessment=assessment,
+                    indicator_id=v.indicator_id,
+                    value_number=v.value_number,
+                    value_bool=v.value_bool,
+                    is_met=v.is_met,
+                    note=v.note,
+                )
+                for v in previous.indicator_values.all()
+            ],
+            IndicatorValue,
+            default_user=user,
+        )
+    _record(assessment, EventAction.CREATED, "", user)
+    return assessment
+
+
+@dataclass
+class IndicatorInput:
+    number: Decimal | None = None
+    flag: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class CriterionInput:
+    status: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Disagreement:
+    criterion_id: int
+    message: str
+
+
+def disagreements(assessment, results: dict[int, CriterionInput], met: dict[int, bool | None]):
+    """Criteria whose chosen status contradicts what the indicator values show: "met" while an
+    indicator misses its threshold, or "not met" while every indicator reaches it."""
+    by_criterion: dict[int, list[bool | None]] = {}
+    for indicator in assessment.criteria_set.criteria.values_list("pk", "indicators__pk"):
+        criterion_id, indicator_id = indicator
+        if indicator_id is not None:
+            by_criterion.setdefault(criterion_id, []).append(met.get(indicator_id))
+    found = []
+    for criterion_id, chosen in results.items():
+        outcomes = by_criterion.get(criterion_id, [])
+        if chosen.status == ResultStatus.MET and False in outcomes:
+            found.append(
+                Disagreement(
+                    criterion_id,
+                    _("Marked met, but an indicator does not reach its threshold."),
+                )
+            )
+        if chosen.status == ResultStatus.NOT_MET and outcomes and all(o is True for o in outcomes):
+            found.append(
+                Disagreement(
+                    criterion_id, _("Marked not met, but every indicator reaches its threshold.")
+                )
+            )
+    return found
+
+
+@transaction.atomic
+def save_draft(
+    *,
+    user,
+    assessment: Assessment,
+    expected_version: int,
+    results: dict[int, CriterionInput],
+    values: dict[int, IndicatorInput],
+    notes: str | None = None,
+) -> Assessment:
+    """Save the commune's draft exactly as entered.
+
+    ``results`` maps criterion id -> CriterionInput, ``values`` indicator id -> IndicatorInput.
+    Side effects: updates or creates CriterionResult and IndicatorValue rows (with history),
+    computes each indicator's ``is_met`` from the threshold that applies to the commune where
+    that can be decided, and bumps the assessment's version. Raises ConcurrentEditError when
+    someone saved since ``expected_version`` (nothing is written), and WorkflowError when a
+    status contradicts the indicators without an explaining note.
+    """
+    if not is_commune_official_for(user, assessment):
+        raise WorkflowError(
+            _("Only the commune's own officials edit its drafts."), kind="forbidden"
+        )
+    current = _locked(assessment)
+    _expect(current, (S.DRAFT, S.RETURNED))
+    # Optimistic locking: the version the form was built from must still be the newest.
+    updated = Assessment.objects.filter(pk=current.pk, version=expected_version).update(
+        version=F("version") + 1,
+        updated_at=timezone.now(),
+        **({"notes": notes} if notes is not None else {}),
+    )
+    if not updated:
+        raise ConcurrentEditError(
+            _(
+                "Someone else saved this dossier while you were editing it. Your changes were "
+                "not saved: reopen the dossier to see the newest version, then enter them again."
+            )
+        )
+    criteria = {c.pk: c for c in current.criteria_set.criteria.all()}
+    if set(results) - set(criteria):
+        raise WorkflowError(_("The form lists a criterion that is not in this set."))
+    indicators = {
+        i.pk: i for i in Indicator.objects.filter(criterion__criteria_set=current.criteria_set)
+    }
+    if set(values) - set(indicators):
+        raise WorkflowError(_("The form lists an indicator that is not in this set."))
+    for value in values.values():
+        if value.number is not None and (value.number < 0 or value.number > Decimal("1e12")):
+            raise WorkflowError(_("Indicator values must be between 0 and 1,000,000,000,000."))
+    thresholds = applicable_thresholds(current.criteria_set, current.unit, current.assessed_on)
+    met = {
+        pk: reaches(indicators[pk], thresholds.get(pk), number=v.number, flag=v.flag)
+        for pk, v in values.items()
+    }
+    unexplained = [
+        d for d in disagreements(current, results, met) if not results[d.criterion_id].note.strip()
+    ]
+    if unexplained:
+        names = ", ".join(str(criteria[d.criterion_id].number) for d in unexplained)
+        raise WorkflowError(
+            _(
+                "Criteria %(numbers)s contradict their indicator values. Confirm each with a "
+                "note explaining the status, or correct it."
+            )
+            % {"numbers": names}
+        )
+
+    existing_results = {r.criterion_id: r for r in current.results.all()}
+    for criterion_id, entered in results.items():
+        row = existing_results.get(criterion_id)
+        if entered.status is None:
+            if row is not None:
+                row.delete()
+            continue
+        if row is None:
+            CriterionResult.objects.create(
+                assessment=current,
+                criterion_id=criterion_id,
+                status=entered.status,
+                note=entered.note,
+            )
+        elif (row.status, row.note) != (entered.status, entered.note):
+            row.status, row.note = entered.status, entered.note
+            row.save()
+    existing_values = {v.indicator_id: v for v in current.indicator_values.all()}
+    for indicator_id, entered in values.items():
+        indicator = indicators[indicator_id]
+        number = entered.number if indicator.kind == IndicatorKind.NUMERIC else None
+        flag = entered.flag if indicator.kind == IndicatorKind.BOOLEAN else None
+        row = existing_values.get(indicator_id)
+        fields = {
+            "value_number": number,
+            "value_bool": flag,
+            "is_met": met[indicator_id],
+            "note": entered.note,
+        }
+        if row is None:
+            if number is None and flag is None and not entered.note:
+                continue
+            IndicatorValue.objects.create(assessment=current, indicator_id=indicator_id, **fields)
+        elif any(getattr(row, k) != v for k, v in fields.items()):
+            for k, v in fields.items():
+                setattr(row, k, v)
+            row.save()
+    current.refresh_from_db()
+    return current
+
+
+EVIDENCE_SIGNATURES = {
+    # content type: leading bytes
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/webp": (b"RIFF",),
+    # Office Open XML and OpenDocument files are zip archives; legacy Office files are OLE.
+    "application/zip": (b"PK\x03\x04",),
+    "application/x-ole-storage": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
+}
+ALLOWED_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".docx": "application/zip",
+    ".xlsx": "application/zip",
+    ".pptx": "application/zip",
+    ".odt": "application/zip",
+    ".ods": "application/zip",
+    ".doc": "application/x-ole-storage",
+    ".xls": "application/x-ole-storage",
+}
+
+
+def check_evidence_file(uploaded) -> str:
+    """The file's content type, checked by its content and not its name alone. Raises
+    WorkflowError for a disallowed or disguised file, or one over EVIDENCE_MAX_BYTES."""
+    name = uploaded.name or ""
+    suffix = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    if suffix not in ALLOWED_EXTENSIONS:
+        raise WorkflowError(
+            _("Evidence must be a PDF, an image (PNG, JPEG, WebP) or an office document.")
+        )
+    if uploaded.size > settings.EVIDENCE_MAX_BYTES:
+        raise WorkflowError(
+            _("The file is larger than %(mb)s MB.")
+            % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+        )
+    if uploaded.size == 0:
+        raise WorkflowError(_("The file is empty."))
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    family = ALLOWED_EXTENSIONS[suffix]
+    if not any(head.startswith(sig) for sig in EVIDENCE_SIGNATURES[family]):
+        raise WorkflowError(
+            _("The file's content does not match its name (%(name)s).") % {"name": name}
+        )
+    if family == "image/webp" and head[8:12] != b"WEBP":
+        raise WorkflowError(
+            _("The file's content does not match its name (%(name)s).") % {"name": name}
+        )
+    return mimetypes.guess_type(name)[0] or family
+
+
+@transaction.atomic
+def add_evidence(
+    *, user, assessment, criterion_id, uploaded, title, document_number="", document_date=None
+) -> Evidence:
+    """Attach an evidence file to one criterion of a draft.
+
+    Side effects: stores the file through Django's storage under a random name, creates an
+    Evidence row (with history).
+    """
+    if not is_commune_official_for(user, assessment):
+        raise WorkflowError(_("Only the commune's own officials add evidence."), kind="forbidden")
+    current = _locked(assessment)
+    _expect(current, (S.DRAFT, S.RETURNED))
+    if not current.criteria_set.criteria.filter(pk=criterion_id).exists():
+        raise WorkflowError(_("The form lists a criterion that is not in this set."))
+    content_type = check_evidence_file(uploaded)
+    original = get_valid_filename(uploaded.name)[:255] or "file"
+    return Evidence.objects.create(
+        assessment=current,
+        criterion_id=criterion_id,
+        title=title,
+        document_number=document_number,
+        document_date=document_date,
+        file=uploaded,
+        original_name=original,
+        content_type=content_type,
+        size=uploaded.size,
+        uploaded_by=user,
+    )
+
+
+@transaction.atomic
+def remove_evidence(*, user, evidence: Evidence) -> None:
+    """Side effects: deletes the Evidence row (kept in history) and its stored file."""
+    if not is_commune_official_for(user, evidence.assessment):
+        raise WorkflowError(
+            _("Only the commune's own officials remove evidence."), kind="forbidden"
+        )
+    _expect(_locked(evidence.assessment), (S.DRAFT, S.RETURNED))
+    storage, name = evidence.file.storage, evidence.file.name
+    evidence.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def submit(*, user, assessment: Assessment) -> Assessment:
+    """The commune sends its dossier up: to the district, or straight to the province where
+    there is no district. Side effects: status SUBMITTED, a SUBMITTED event, an email to the
+    next reviewers."""
+    if not is_commune_official_for(user, assessment):
+        raise WorkflowError(
+            _("Only the commune's own officials submit its dossier."), kind="forbidden"
+        )
+    current = _locked(assessment)
+    _expect(current, (S.DRAFT, S.RETURNED))
+    missing = current.criteria_set.criteria.exclude(
+        pk__in=current.results.values("criterion_id")
+    ).values_list("number", flat=True)
+    if missing:
+        raise WorkflowError(
+            _("Give a result for every criterion before submitting (missing: %(numbers)s).")
+            % {"numbers": ", ".join(map(str, missing))}
+        )
+    previous = current.status
+    current.status = S.SUBMITTED
+    current.version += 1
+    current.save(update_fields=["status", "version", "updated_at"])
+    _record(current, EventAction.SUBMITTED, previous, user)
+    reviewer = Role.DISTRICT_OFFICE if has_district_tier(current) else Role.PROVINCE_OFFICE
+    _notify(
+        current,
+        reviewer,
+        _("Dossier to review: %(unit)s") % {"unit": current.unit},
+        _("%(unit)s submitted its assessment against “%(set)s” (%(date)s).")
+        % {
+            "unit": current.unit,
+            "set": current.criteria_set.display_name,
+            "date": f"{current.assessed_on:%d/%m/%Y}",
+        },
+    )
+    return current
+
+
+# --- District and province: verify, appraise, return, recognise --------------------------------
+
+
+@transaction.atomic
+def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
+    """A reviewer sends the dossier back to the commune, with a reason.
+
+    Side effects: status RETURNED, a RETURNED event carrying the reason, an email to the
+    commune's officials with the reason.
+    """
+    reason = (reason or "").strip()
+    current = _locked(assessment)
+    if is_district_office_for(user, current):
+        allowed = (S.SUBMITTED,)
+    elif is_province_office_for(user, current):
+        allowed = (S.VERIFIED, S.APPRAISED) + (() if has_district_tier(current) else (S.SUBMITTED,))
+    else:
+        raise WorkflowError(
+            _("Only the reviewing coordination office can return this dossier."), kind="forbidden"
+        )
+    _expect(current, allowed)
+    if not reason:
+        raise WorkflowError(
+            _("Say why the dossier is returned: the commune needs to know what to fix.")
+        )
+    previous = current.status
+    current.status = S.RETURNED
+    current.version += 1
+    current.save(update_fields=["status", "version", "updated_at"])
+    _record(current, EventAction.RETURNED, previous, user, reason)
+    _notify(
+        current,
+        Role.COMMUNE_OFFICIAL,
+        _("Dossier returned: %(unit)s") % {"unit": current.unit},
+        _("Your dossier was returned for changes. Reason: %(reason)s") % {"reason": reason},
+    )
+    return current
+
+
+@transaction.atomic
+def verify(*, user, assessment: Assessment) -> Assessment:
+    """The district verifies (thẩm tra). Side effects: status VERIFIED, an event, an email to
+    the provincial office."""
+    current = _locked(assessment)
+    if not is_district_office_for(user, current):
+        raise WorkflowError(
+            _("Only the district coordination office verifies this dossier."), kind="forbidden"
+        )
+    _expect(current, (S.SUBMITTED,))
+    current.status = S.VERIFIED
+    current.version += 1
+    current.save(update_fields=["status", "version", "updated_at"])
+    _record(current, EventAction.VERIFIED, S.SUBMITTED, user)
+    _notify(
+        current,
+        Role.PROVINCE_OFFICE,
+        _("Dossier to appraise: %(unit)s") % {"unit": current.unit},
+        _("The district verified the dossier of %(unit)s.") % {"unit": current.unit},
+    )
+    return current
+
+
+@transaction.atomic
+def appraise(*, user, assessment: Assessment) -> Assessment:
+    """The province appraises (thẩm định); where there is no district, straight from
+    SUBMITTED. Side effects: status APPRAISED, an event."""
+    current = _locked(assessment)
+    if not is_province_office_for(user, current):
+        raise WorkflowError(
+            _("Only the provincial coordination office appraises this dossier."), kind="forbidden"
+        )
+    _expect(current, (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,)))
+    previous = current.status
+    current.status = S.APPRAISED
+    current.version += 1
+    current.save(update_fields=["status", "version", "updated_at"])
+    _record(current, EventAction.APPRAISED, previous, user)
+    return current
+
+
+@transaction.atomic
+def recognise(
+    *, user, assessment: Assessment, decision_number: str, decided_on: datetime.date, signer: str
+) -> Recognition:
+    """Record the chairman's recognition decision for an appraised dossier.
+
+    Side effects: status RECOGNISED, a Recognition of the set's title (with history), an
+    event, an email to the commune's officials.
+    """
+    current = _locked(assessment)
+    if not is_province_office_for(user, current):
+        raise WorkflowError(
+            _("Only the provincial coordination office records recognitions."), kind="forbidden"
+        )
+    _expect(current, (S.APPRAISED,))
+    decision_number, signer = (decision_number or "").strip(), (signer or "").strip()
+    if not decision_number or not signer or decided_on is None:
+        raise WorkflowError(_("A recognition needs the decision number, its date and its signer."))
+    if decided_on < current.assessed_on:
+        raise WorkflowError(_("The decision cannot be dated before the assessment."))
+    commune = commune_of(current)
+    province = commune.province if commune else current.district.province
+    recognition = Recognition(
+        title=current.criteria_set.title,
+        criteria_set=current.criteria_set,
+        assessment=current,
+        decision_number=decision_number,
+        decided_on=decided_on,
+        signer=signer,
+        authority=_("Chairman of the People's Committee of %(province)s") % {"province": province},
+    )
+    recognition.unit = current.unit
+    recognition.save()
+    current.status = S.RECOGNISED
+    current.version += 1
+    current.save(update_fields=["status", "version", "updated_at"])
+    _record(current, EventAction.RECOGNISED, S.APPRAISED, user)
+    _notify(
+        current,
+        Role.COMMUNE_OFFICIAL,
+        _("Recognised: %(unit)s") % {"unit": current.unit},
+        _("Decision %(number)s of %(date)s recognises %(unit)s: %(title)s.")
+        % {
+            "number": decision_number,
+            "date": f"{decided_on:%d/%m/%Y}",
+            "unit": current.unit,
+            "title": recognition.get_title_display(),
+        },
+    )
+    return recognition
+
+
+@transaction.atomic
+def revoke_recognition(
+    *, user, recognition: Recognition, revoked_on: datetime.date, reason: str
+) -> Recognition:
+    """The province revokes a recognition. Side effects: sets revoked_on and the reason (kept
+    in history)."""
+    recognition = Recognition.objects.select_for_update().get(pk=recognition.pk)
+    unit = recognition.unit
+    commune = (
+        unit if isinstance(unit, Commune) else unit.commune if isinstance(unit, Village) else None
+    )
+    province_id = commune.province_id if commune else unit.province_id
+    scope = scope_for(user)
+    if scope.role != Role.PROVINCE_OFFICE or scope.province_id != province_id:
+        raise WorkflowError(
+            _("Only the provincial coordination office revokes recognitions."), kind="forbidden"
+        )
+    if recognition.revoked_on is not None:
+        raise WorkflowError(_("This recognition was already revoked."), kind="state")
+    reason = (reason or "").strip()
+    if not reason:
+        raise WorkflowError(_("Say why the recognition is revoked."))
+    if revoked_on is None or revoked_on < recognition.decided_on:
+        raise WorkflowError(_("The revocation cannot be dated before the decision."))
+    recognition.revoked_on = revoked_on
+    recognition.revocation_reason = reason
+    recognition.save(update_fields=["revoked_on", "revocation_reason"])
+    return recognition
+
+
+def allowed_actions(user, assessment: Assessment) -> set[str]:
+    """The steps ``user`` may take on ``assessment`` now (for buttons; the services decide)."""
+    status = assessment.status
+    actions = set()
+    if is_commune_official_for(user, assessment) and status in (S.DRAFT, S.RETURNED):
+        actions |= {"edit", "submit"}
+    if is_district_office_for(user, assessment) and status == S.SUBMITTED:
+        actions |= {"verify", "return"}
+    if is_province_office_for(user, assessment):
+        appraisable = (S.VERIFIED,) + (() if has_district_tier(assessment) else (S.SUBMITTED,))
+        if status in appraisable:
+            actions |= {"appraise", "return"}
+        if status == S.APPRAISED:
+            actions |= {"recognise", "return"}
+    return actions
