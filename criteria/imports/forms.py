@@ -8,9 +8,9 @@ from criteria.models import CriteriaSet
 
 from .reader import ALLOWED_EXTENSIONS
 
+# The long format (one row per commune and criterion) is not implemented yet (issue 5).
 FORMATS = [
     ("matrix", _("Summary sheet: one row per commune, one column per criterion")),
-    ("long", _("Long list: one row per commune and criterion")),
 ]
 IMPORT_STATUSES = [
     (AssessmentStatus.DRAFT, _("Draft: enters the workflow for checking")),

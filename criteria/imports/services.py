@@ -164,16 +164,6 @@ def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pars
     criteria_set = CriteriaSet.objects.get(pk=options.criteria_set_id)
     book = read_book(data, file_name)
     matcher = CommuneMatcher(_communes_in_scope(user, options))
-    if options.fmt == "long":
-        from .long import parse_long
-
-        return parse_long(
-            book,
-            criteria_set=criteria_set,
-            matcher=matcher,
-            assessed_on=options.assessed_on,
-            sheet_name=options.sheet or None,
-        )
     return parse_matrix(
         book,
         criteria_set=criteria_set,
