@@ -1,15 +1,20 @@
 """The public overview: province → district → commune. Anyone may read these pages, so they
-show only recognitions and public assessments (see reports.selectors)."""
+show only recognitions and public assessments (see reports.selectors).
 
+The dashboards are not public: they are for logged-in users, each for their own subtree
+(reports.access decides)."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.models import Commune, District, Province
-from criteria import selectors as criteria_selectors
 
-from . import dashboard, export, selectors
+from . import access, dashboard, export, selectors
 from .forms import DashboardFilterForm
 
 
@@ -38,14 +43,7 @@ def district(request, code):
 def commune(request, code):
     commune = get_object_or_404(Commune.objects.select_related("district", "province"), code=code)
     return render(
-        request,
-        "reports/commune.html",
-        {
-            "overview": selectors.commune_overview(commune),
-            # Links into the private workflow, for the users whose subtree holds the commune.
-            "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
-            "can_see_history": criteria_selectors.covers_commune(request.user, commune),
-        },
+        request, "reports/commune.html", {"overview": selectors.commune_overview(commune)}
     )
 
 
@@ -67,34 +65,50 @@ def _dashboard_or_errors(request, district):
     return board, form
 
 
-@require_safe
+def dashboard_access(view):
+    """Dashboards are for logged-in users and their own subtree (see reports.access): a user
+    inside the area but not covering it gets a 403 page that says why."""
+
+    @login_required
+    @require_safe
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except access.PartOfArea as refusal:
+            return render(
+                request, "reports/dashboard_forbidden.html", {"area": refusal.area}, status=403
+            )
+
+    return wrapper
+
+
+def _bad_filter(request, district, form):
+    # A hand-edited or stale URL: say which filter is wrong rather than guess.
+    return render(
+        request,
+        "reports/dashboard_bad_filter.html",
+        {"district": district, "form": form},
+        status=400,
+    )
+
+
+@dashboard_access
 def district_dashboard(request, code):
-    # Public like the overview for now: it shows only public assessments and recognitions.
-    district = get_object_or_404(District.objects.select_related("province"), code=code)
+    district = access.district_for_dashboard(request.user, code)
     board, form = _dashboard_or_errors(request, district)
     if board is None:
-        # A hand-edited or stale URL: say which filter is wrong rather than guess.
-        return render(
-            request,
-            "reports/dashboard_bad_filter.html",
-            {"district": district, "form": form},
-            status=400,
-        )
+        return _bad_filter(request, district, form)
     return render(request, "reports/dashboard.html", {"dashboard": board, "form": form})
 
 
-@require_safe
+@dashboard_access
 def district_dashboard_xlsx(request, code):
     """The dashboard's matrix as an Excel file, with the same filters as the page."""
-    district = get_object_or_404(District.objects.select_related("province"), code=code)
+    district = access.district_for_dashboard(request.user, code)
     board, form = _dashboard_or_errors(request, district)
     if board is None:
-        return render(
-            request,
-            "reports/dashboard_bad_filter.html",
-            {"district": district, "form": form},
-            status=400,
-        )
+        return _bad_filter(request, district, form)
     response = HttpResponse(
         export.dashboard_workbook(board),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

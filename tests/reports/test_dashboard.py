@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from communes.enums import AssessmentStatus, CommuneKind
+from communes.enums import AssessmentStatus, CommuneKind, Role
 from communes.models import District
 from criteria.enums import Title
 from reports.dashboard import TargetState, district_dashboard
@@ -20,6 +20,7 @@ from tests.factories import (
     make_district,
     make_recognition,
     make_target,
+    make_user,
     make_village,
 )
 
@@ -30,7 +31,9 @@ TODAY = datetime.date(2025, 6, 1)
 
 @pytest.fixture
 def client(client):
+    """A national admin reading in English (dashboards are for logged-in users)."""
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(make_user(role=Role.ADMIN))
     return client
 
 

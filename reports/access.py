@@ -1,0 +1,65 @@
+"""Who may open which dashboard. Every dashboard and export view starts here, so one place
+decides, from the unit selectors of communes.selectors.
+
+A dashboard summarises a whole area, so it is shown only to users whose subtree covers the
+whole area: the district office for its district, the province office or a province admin for
+their province and its districts, a national admin for everything.
+
+- An area outside the user's subtree is a 404, so that the page does not confirm what a user
+  cannot see (the public overview already lists the units, but the house rule is one answer).
+- A user whose subtree lies inside the area (a commune official of one of its communes, a
+  district office within a province) gets a 403 that says why: they are entitled to part of
+  it, and a bare "not found" for their own district would be confusing.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from communes.models import District, Province
+from communes.selectors import (
+    communes_for_user,
+    districts_for_user,
+    provinces_for_user,
+)
+
+
+class PartOfArea(PermissionDenied):
+    """The user's subtree lies inside the area but does not cover all of it."""
+
+    def __init__(self, area):
+        super().__init__(area)
+        self.area = area
+
+
+def district_for_dashboard(user, code: str) -> District:
+    """The district ``code`` if ``user`` may see its dashboard. Raises Http404 outside the
+    user's subtree and PartOfArea for a commune official of one of its communes. One query
+    (two when refused)."""
+    district = districts_for_user(user).select_related("province").filter(code=code).first()
+    if district is not None:
+        return district
+    inside = communes_for_user(user).filter(district__code=code).select_related("district")
+    commune = inside.first()
+    if commune is None:
+        raise Http404
+    raise PartOfArea(commune.district)
+
+
+def province_for_dashboard(user, code: str) -> Province:
+    """The province ``code`` if ``user`` may see its dashboard. Raises Http404 outside the
+    user's subtree and PartOfArea for a district office or commune official inside it."""
+    province = provinces_for_user(user).filter(code=code).first()
+    if province is not None:
+        return province
+    commune = communes_for_user(user).filter(province__code=code).select_related("province")
+    commune = commune.first()
+    if commune is None:
+        raise Http404
+    raise PartOfArea(commune.province)
+
+
+def provinces_for_ranking(user):
+    """The provinces the national overview ranks for ``user``: those their subtree covers
+    whole (every province for a national admin, their own for a province office). Users
+    whose subtree is smaller than a province have no ranking (the view answers 404)."""
+    return provinces_for_user(user)
