@@ -1,0 +1,166 @@
+"""The dossier's whole way, in a real browser: the Lâm Hợp official enters and submits, the Kỳ
+Anh office returns it, the official fixes and resubmits, the district verifies, the province
+appraises and records the recognition, which the public commune page then shows.
+
+Screenshots of each step go to test-artifacts/screenshots/ (git-ignored; a CI artifact)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from criteria.models import CriteriaSet, Recognition
+from tests.conftest import DEMO_PROVINCES
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "ntm-demo-2025"
+LAM_HOP = "18838"
+HATINH_SET = "HATINH_NTM_XA_2017_2020"
+SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.fixture
+def demo(transactional_db, settings, tmp_path):
+    # live_server flushes the database after each test: load what the scenario needs.
+    # The demo data spans the four demo provinces, so load_demo needs all of them.
+    call_command("load_admin_units", province=DEMO_PROVINCES, verbosity=0)
+    call_command("load_criteria", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture
+def evidence_pdf(tmp_path):
+    path = tmp_path / "quyet-dinh-quy-hoach.pdf"
+    path.write_bytes(PDF)
+    return path
+
+
+def shot(page, name):
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def login(page, live_server, username):
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("form.stacked-form button[type=submit]")
+    expect(page.locator("form[action='/accounts/logout/']")).to_be_visible()
+
+
+def act(page, action):
+    page.click(f"button[name=action][value={action}]")
+    expect(page.locator(".message--success")).to_be_visible()
+
+
+def enter_and_submit(page, live_server, evidence_pdf, prefix):
+    """The official's part: start, mark Quy hoạch met with a note, upload evidence, save,
+    submit. Returns the dossier's URL."""
+    login(page, live_server, "lamhop")
+    page.goto(f"{live_server.url}/c/{LAM_HOP}/")
+    page.click(f"a[href='/criteria/assessments/new/{LAM_HOP}/']")
+    hatinh_set = CriteriaSet.objects.get(code=HATINH_SET)
+    page.select_option("#id_criteria_set", str(hatinh_set.pk))
+    page.fill("#id_assessed_on", "2020-10-15")
+    expect(page.locator("#id_copy_previous")).to_be_checked()
+    shot(page, f"{prefix}1-start")
+    page.click("form.stacked-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/criteria/assessments/\d+/edit/$"))
+
+    quy_hoach = hatinh_set.criteria.get(number=1)
+    page.check(f"input[name=c{quy_hoach.pk}-status][value=met]")
+    for indicator in quy_hoach.indicators.all():
+        page.check(f"input[name=i{indicator.pk}-flag][value=yes]")
+    page.fill(f"#c{quy_hoach.pk}-note", "Quy hoạch chung xây dựng xã đã được phê duyệt")
+    shot(page, f"{prefix}2-entry")
+    page.click("button[name=save]")
+    expect(page.locator(".message--success")).to_be_visible()
+    dossier_url = page.url
+
+    page.goto(dossier_url + "edit/")
+    page.select_option("#id_criterion", str(quy_hoach.pk))
+    page.fill("#id_title", "Quyết định phê duyệt quy hoạch chung xã Lâm Hợp")
+    page.fill("#id_document_number", "1234/QĐ-UBND")
+    page.fill("#id_document_date", "2019-05-02")
+    page.set_input_files("#id_file", str(evidence_pdf))
+    page.click("form.evidence-form button[type=submit]")
+    expect(page.locator(".evidence-list")).to_contain_text("Quyết định phê duyệt quy hoạch")
+    shot(page, f"{prefix}3-evidence")
+
+    page.goto(dossier_url)
+    expect(page.locator("#criterion-1")).to_contain_text("Quy hoạch chung xây dựng xã")
+    act(page, "submit")
+    expect(page.locator("[data-lock-reason]")).to_be_visible()
+    shot(page, f"{prefix}4-submitted")
+    return dossier_url
+
+
+def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    dossier_url = enter_and_submit(page, live_server, evidence_pdf, "desktop-")
+
+    # 2. The district office returns it with a reason.
+    login(page, live_server, "kyanh")
+    page.goto(f"{live_server.url}/criteria/inbox/")
+    page.click(f".inbox a[href='{dossier_url.removeprefix(live_server.url)}']")
+    page.fill("#id_reason", "Thiếu biên bản lấy ý kiến người dân về quy hoạch")
+    shot(page, "desktop-5-return")
+    act(page, "return")
+
+    # 3. The official sees the reason, fixes the dossier and resubmits.
+    login(page, live_server, "lamhop")
+    page.goto(f"{live_server.url}/criteria/inbox/")
+    expect(page.locator("[data-return-reason]")).to_contain_text("Thiếu biên bản")
+    shot(page, "desktop-6-inbox-returned")
+    page.goto(dossier_url + "edit/")
+    expect(page.locator("[data-return-reason]")).to_contain_text("Thiếu biên bản")
+    quy_hoach = CriteriaSet.objects.get(code=HATINH_SET).criteria.get(number=1)
+    page.fill(
+        f"#c{quy_hoach.pk}-note",
+        "Quy hoạch đã phê duyệt; bổ sung biên bản lấy ý kiến người dân ngày 10/10/2020",
+    )
+    page.click("button[name=save]")
+    act(page, "submit")
+
+    # 4. The district verifies.
+    login(page, live_server, "kyanh")
+    page.goto(dossier_url)
+    act(page, "verify")
+    shot(page, "desktop-7-verified")
+
+    # 5. The province appraises and records the recognition.
+    login(page, live_server, "hatinh")
+    page.goto(dossier_url)
+    act(page, "appraise")
+    page.fill("#id_decision_number", "2468/QĐ-UBND")
+    page.fill("#id_decided_on", "2020-12-20")
+    page.fill("#id_signer", "Đặng Quốc Vinh")
+    shot(page, "desktop-8-recognise")
+    act(page, "recognise")
+    shot(page, "desktop-9-recognised")
+    recognition = Recognition.objects.get(decision_number="2468/QĐ-UBND")
+    assert recognition.commune.code == LAM_HOP
+
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/c/{LAM_HOP}/")
+    expect(page.locator("#recognitions + *")).to_contain_text("2468/QĐ-UBND")
+    shot(page, "desktop-10-public-page")
+
+
+def test_official_part_on_a_phone(page, live_server, demo, evidence_pdf):
+    page.set_viewport_size({"width": 360, "height": 740})
+    enter_and_submit(page, live_server, evidence_pdf, "phone-")
+    # Nothing wider than the screen: no sideways scrolling of the page itself.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
