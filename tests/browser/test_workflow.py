@@ -47,8 +47,12 @@ def evidence_pdf(tmp_path):
     return path
 
 
-def shot(page, name):
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+def shot(page, name, at=None):
+    """A screenshot of the viewport, scrolled to ``at`` (a selector) when given: the entry
+    form is too long for a full-page image to be readable."""
+    if at:
+        page.locator(at).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def login(page, live_server, username):
@@ -84,7 +88,7 @@ def enter_and_submit(page, live_server, evidence_pdf, prefix):
     for indicator in quy_hoach.indicators.all():
         page.check(f"input[name=i{indicator.pk}-flag][value=yes]")
     page.fill(f"#c{quy_hoach.pk}-note", "Quy hoạch chung xây dựng xã đã được phê duyệt")
-    shot(page, f"{prefix}2-entry")
+    shot(page, f"{prefix}2-entry", at="#criterion-1")
     page.click("button[name=save]")
     expect(page.locator(".message--success")).to_be_visible()
     dossier_url = page.url
@@ -97,7 +101,7 @@ def enter_and_submit(page, live_server, evidence_pdf, prefix):
     page.set_input_files("#id_file", str(evidence_pdf))
     page.click("form.evidence-form button[type=submit]")
     expect(page.locator(".evidence-list")).to_contain_text("Quyết định phê duyệt quy hoạch")
-    shot(page, f"{prefix}3-evidence")
+    shot(page, f"{prefix}3-evidence", at="#evidence")
 
     page.goto(dossier_url)
     expect(page.locator("#criterion-1")).to_contain_text("Quy hoạch chung xây dựng xã")
@@ -116,7 +120,7 @@ def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf
     page.goto(f"{live_server.url}/criteria/inbox/")
     page.click(f".inbox a[href='{dossier_url.removeprefix(live_server.url)}']")
     page.fill("#id_reason", "Thiếu biên bản lấy ý kiến người dân về quy hoạch")
-    shot(page, "desktop-5-return")
+    shot(page, "desktop-5-return", at="#return-form")
     act(page, "return")
 
     # 3. The official sees the reason, fixes the dossier and resubmits.
@@ -147,7 +151,7 @@ def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf
     page.fill("#id_decision_number", "2468/QĐ-UBND")
     page.fill("#id_decided_on", "2020-12-20")
     page.fill("#id_signer", "Đặng Quốc Vinh")
-    shot(page, "desktop-8-recognise")
+    shot(page, "desktop-8-recognise", at="#recognise-form")
     act(page, "recognise")
     shot(page, "desktop-9-recognised")
     recognition = Recognition.objects.get(decision_number="2468/QĐ-UBND")
@@ -156,7 +160,7 @@ def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/c/{LAM_HOP}/")
     expect(page.locator("#recognitions + *")).to_contain_text("2468/QĐ-UBND")
-    shot(page, "desktop-10-public-page")
+    shot(page, "desktop-10-public-page", at="#recognitions")
 
 
 def test_official_part_on_a_phone(page, live_server, demo, evidence_pdf):
