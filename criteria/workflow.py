@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
@@ -458,8 +459,8 @@ def check_evidence_file(uploaded) -> str:
         )
     if uploaded.size > settings.EVIDENCE_MAX_BYTES:
         raise WorkflowError(
-            _("The file is larger than %(mb)s MB.")
-            % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
+            _("The file is larger than %(limit)s.")
+            % {"limit": filesizeformat(settings.EVIDENCE_MAX_BYTES)}
         )
     if uploaded.size == 0:
         raise WorkflowError(_("The file is empty."))
