@@ -8,9 +8,9 @@ from criteria.models import CriteriaSet
 
 from .reader import ALLOWED_EXTENSIONS
 
-# The long format (one row per commune and criterion) is not implemented yet (issue 5).
 FORMATS = [
     ("matrix", _("Summary sheet: one row per commune, one column per criterion")),
+    ("long", _("List: one row per commune and criterion (or indicator)")),
 ]
 IMPORT_STATUSES = [
     (AssessmentStatus.DRAFT, _("Draft: enters the workflow for checking")),
@@ -29,7 +29,12 @@ class AssessmentImportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(ALLOWED_EXTENSIONS)}),
     )
     fmt = forms.ChoiceField(label=_("Layout"), choices=FORMATS, initial="matrix")
-    criteria_set = forms.ModelChoiceField(label=_("Criteria set"), queryset=CriteriaSet.objects)
+    criteria_set = forms.ModelChoiceField(
+        label=_("Criteria set"),
+        queryset=CriteriaSet.objects,
+        required=False,
+        help_text=_("A list may name the set in a column “Mã bộ tiêu chí” instead."),
+    )
     assessed_on = forms.DateField(
         label=_("Assessment date"),
         required=False,
@@ -68,4 +73,8 @@ class AssessmentImportForm(forms.Form):
         district, province = data.get("district"), data.get("province")
         if district and province and district.province_id != province.pk:
             self.add_error("district", _("This district is not in the chosen province."))
+        if data.get("fmt") == "matrix" and not data.get("criteria_set"):
+            self.add_error(
+                "criteria_set", _("Choose the criteria set: its criteria are the sheet's columns.")
+            )
         return data

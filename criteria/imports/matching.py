@@ -12,6 +12,7 @@ from communes.models import Commune
 from .values import fold, normalise, split_unit_name
 
 DISTRICT_PREFIXES = ("thanh pho", "thi xa", "huyen", "quan")
+PROVINCE_PREFIXES = ("thanh pho", "tinh")
 COMMUNE_CODE_DIGITS = 5
 
 
@@ -33,9 +34,9 @@ def clean_code(value, digits: int = COMMUNE_CODE_DIGITS) -> str:
     return text
 
 
-def _district_key(name) -> str:
+def _district_key(name, prefixes=DISTRICT_PREFIXES) -> str:
     folded = fold(name)
-    for prefix in DISTRICT_PREFIXES:
+    for prefix in prefixes:
         if folded.startswith(prefix + " "):
             return folded[len(prefix) + 1 :]
     return folded
@@ -63,7 +64,15 @@ class CommuneMatcher:
             self.by_folded[folded].append(commune)
             self.by_name[_bare_exact(commune.name)].append(commune)
 
-    def match(self, *, code=None, name=None, district=None, on: datetime.date | None = None):
+    def match(
+        self,
+        *,
+        code=None,
+        name=None,
+        district=None,
+        province=None,
+        on: datetime.date | None = None,
+    ):
         code = clean_code(code)
         if code:
             commune = self.by_code.get(code)
@@ -93,6 +102,13 @@ class CommuneMatcher:
             candidates = [
                 c for c in candidates if c.district_id and _district_key(c.district.name) == key
             ]
+        if province and not clean_code(province, 2).isdigit():
+            key = _district_key(province, PROVINCE_PREFIXES)
+            candidates = [
+                c for c in candidates if _district_key(c.province.name, PROVINCE_PREFIXES) == key
+            ]
+        elif province:
+            candidates = [c for c in candidates if c.province.code == clean_code(province, 2)]
         if len(candidates) > 1 and on is not None:
             current = [c for c in candidates if c.is_valid_on(on)]
             candidates = current or candidates

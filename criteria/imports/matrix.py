@@ -52,6 +52,7 @@ class ParsedSheet:
     errors: list[CellError]
     skipped: list[tuple[int, str]]
     criteria: list[int]
+    criteria_set: CriteriaSet | None = None
 
 
 def criterion_for_header(value, by_name: dict[str, int], numbers: set[int]) -> int | None:
@@ -279,7 +280,7 @@ def parse_matrix(
             _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
             % {"sheet": sheet.title}
         )
-    return ParsedSheet(sheet.title, dataset, positions, errors, skipped, numbers)
+    return ParsedSheet(sheet.title, dataset, positions, errors, skipped, numbers, criteria_set)
 
 
 def _check_total(sheet, r, col, statuses, row_has_errors, error):

@@ -3,11 +3,16 @@ looked like: the parsers (matrix.py, long.py) turn a sheet into rows of this sha
 
     row | commune (GSO code) | assessed_on (ISO) | <criterion number> ... (ResultStatus)
 
+plus, from the long format, "<n>:note" and the indicator columns of indicator_key(). A None
+cell means "the file says nothing about this".
+
 and the resource finds, compares, validates and writes. Exports use the same resource, so an
 export re-imports without changes.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -15,10 +20,10 @@ from import_export import fields, resources, widgets
 
 from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
-from criteria.models import Assessment, CriteriaSet, CriterionResult
+from criteria.models import Assessment, CriteriaSet, CriterionResult, Indicator, IndicatorValue
 from criteria.services import AssessmentError, check_assessment_fits
 
-from .values import MARK_FOR_STATUS
+from .values import MARK_FOR_STATUS, NOT_ASSESSED
 
 # Assessments an import may overwrite: drafts and approved history brought in earlier.
 # Anything else is in the district/province workflow and is not an import's to change.
@@ -31,6 +36,53 @@ class ResultWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return MARK_FOR_STATUS.get(value, "")
+
+
+def note_key(number: int) -> str:
+    return f"{number}:note"
+
+
+def indicator_key(code: str, part: str = "") -> str:
+    """Dataset columns of an indicator: "i:<code>" (met mark), "i:<code>:value",
+    "i:<code>:note"."""
+    return f"i:{code}:{part}" if part else f"i:{code}"
+
+
+@dataclass
+class Imported:
+    """What one dataset row says about an assessment. A criterion or part the file does not
+    mention is absent (left as it is); NOT_ASSESSED removes a result."""
+
+    results: dict[int, str] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    # indicator code -> {"is_met": bool | None, "value": Decimal | bool | None, "note": str}
+    indicators: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row, criteria, indicators) -> Imported:
+        imported = cls()
+        for key in row:
+            value = row[key]
+            if value is None:
+                continue
+            if key.isdigit() and int(key) in criteria:
+                imported.results[int(key)] = value
+            elif key.endswith(":note") and key[:-5].isdigit():
+                imported.notes[int(key[:-5])] = value
+            elif key.startswith("i:"):
+                code, _sep, part = key[2:].partition(":")
+                if code in indicators:
+                    entry = imported.indicators.setdefault(code, {})
+                    if part == "value":
+                        entry["value"] = None if value == "" else value
+                    elif part == "note":
+                        entry["note"] = value
+                    else:
+                        entry["is_met"] = {
+                            ResultStatus.MET: True,
+                            ResultStatus.NOT_MET: False,
+                        }.get(value)
+        return imported
 
 
 class AssessmentResource(resources.ModelResource):
@@ -60,12 +112,19 @@ class AssessmentResource(resources.ModelResource):
         self.author = author
         self.source = source
         self.criteria = {c.number: c for c in criteria_set.criteria.all()}
+        self.indicators = {
+            i.code: i
+            for i in Indicator.objects.filter(criterion__criteria_set=criteria_set).select_related(
+                "criterion"
+            )
+        }
         for number in self.criteria:
             key = str(number)
             self.fields[key] = fields.Field(
                 attribute=None, column_name=key, widget=ResultWidget(), readonly=False
             )
-        self.changes: dict[int, list] = {}
+        # assessment pk -> readable changes, for the preview
+        self.changes: dict[int, list[str]] = {}
 
     def get_import_fields(self):
         return [self.fields["commune"], self.fields["assessed_on"]]
@@ -88,24 +147,64 @@ class AssessmentResource(resources.ModelResource):
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
         instance.criteria_set = self.criteria_set
-        instance._imported_results = {
-            int(key): row[key] for key in row if key.isdigit() and int(key) in self.criteria
-        }
+        instance._imported = Imported.from_row(row, self.criteria, self.indicators)
 
-    def _existing_results(self, instance) -> dict[int, str]:
+    def _existing(self, instance):
         if instance.pk is None:
-            return {}
-        return dict(instance.results.values_list("criterion__number", "status"))
+            return {}, {}
+        results = {
+            number: (status, note)
+            for number, status, note in instance.results.values_list(
+                "criterion__number", "status", "note"
+            )
+        }
+        values = {
+            v.indicator.code: v for v in instance.indicator_values.select_related("indicator")
+        }
+        return results, values
+
+    def describe_changes(self, instance) -> list[str]:
+        """What importing the row would change in the existing assessment, readably."""
+        imported: Imported = instance._imported
+        results, values = self._existing(instance)
+        changes = []
+        for n, new in sorted(imported.results.items()):
+            old = results.get(n, (None, ""))[0]
+            new = None if new == NOT_ASSESSED else new
+            if old != new:
+                changes.append(
+                    _("criterion %(n)s: %(old)s → %(new)s")
+                    % {
+                        "n": n,
+                        "old": MARK_FOR_STATUS.get(old, "—"),
+                        "new": MARK_FOR_STATUS.get(new, "—"),
+                    }
+                )
+        for n, note in sorted(imported.notes.items()):
+            has_result = imported.results.get(n, results.get(n, (None,))[0]) not in (
+                None,
+                NOT_ASSESSED,
+            )
+            if has_result and results.get(n, (None, ""))[1] != note:
+                changes.append(_("criterion %(n)s: note") % {"n": n})
+        for code, entry in sorted(imported.indicators.items()):
+            old = values.get(code)
+            if old is None:
+                if entry.get("is_met") is not None or entry.get("value") is not None:
+                    changes.append(_("indicator %(code)s: new value") % {"code": code})
+                continue
+            if (
+                ("is_met" in entry and entry["is_met"] != old.is_met)
+                or ("value" in entry and entry["value"] != _indicator_value(old))
+                or ("note" in entry and entry["note"] != old.note)
+            ):
+                changes.append(_("indicator %(code)s: changed") % {"code": code})
+        return changes
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         if import_validation_errors or instance.pk is None:
             return False
-        existing = self._existing_results(instance)
-        changed = [
-            (n, existing.get(n), s)
-            for n, s in sorted(instance._imported_results.items())
-            if existing.get(n) != s
-        ]
+        changed = self.describe_changes(instance)
         self.changes[instance.pk] = changed
         return not changed
 
@@ -140,17 +239,57 @@ class AssessmentResource(resources.ModelResource):
         if not is_create:
             instance.version += 1
         instance.save()
-        self.write_results(instance, instance._imported_results)
+        imported: Imported = instance._imported
+        self.write_results(instance, imported.results, notes=imported.notes)
+        self.write_indicators(instance, imported.indicators)
 
-    def write_results(self, assessment, results: dict[int, str]):
-        """Replace the assessment's results for the criteria in the file (others stay)."""
-        CriterionResult.objects.filter(
-            assessment=assessment, criterion__number__in=list(results)
-        ).delete()
-        CriterionResult.objects.bulk_create(
-            CriterionResult(assessment=assessment, criterion=self.criteria[n], status=s)
-            for n, s in results.items()
-        )
+    def write_results(self, assessment, results: dict[int, str], notes=None):
+        """Set the results of the criteria in the file (others stay); NOT_ASSESSED removes
+        one. A note the file does not give is kept."""
+        notes = notes or {}
+        existing = {r.criterion_id: r for r in assessment.results.all()}
+        to_create, to_update, to_delete = [], [], []
+        for n, status in results.items():
+            criterion = self.criteria[n]
+            current = existing.get(criterion.pk)
+            if status == NOT_ASSESSED:
+                if current is not None:
+                    to_delete.append(current.pk)
+            elif current is None:
+                to_create.append(
+                    CriterionResult(
+                        assessment=assessment,
+                        criterion=criterion,
+                        status=status,
+                        note=notes.get(n, ""),
+                    )
+                )
+            else:
+                current.status = status
+                current.note = notes.get(n, current.note)
+                to_update.append(current)
+        CriterionResult.objects.filter(pk__in=to_delete).delete()
+        CriterionResult.objects.bulk_update(to_update, ["status", "note"])
+        CriterionResult.objects.bulk_create(to_create)
+
+    def write_indicators(self, assessment, entries: dict[str, dict]):
+        if not entries:
+            return
+        existing = {v.indicator_id: v for v in assessment.indicator_values.all()}
+        for code, entry in entries.items():
+            indicator = self.indicators[code]
+            value = existing.get(indicator.pk) or IndicatorValue(
+                assessment=assessment, indicator=indicator
+            )
+            if "is_met" in entry:
+                value.is_met = entry["is_met"]
+            if "value" in entry:
+                number = entry["value"]
+                value.value_bool = number if isinstance(number, bool) else None
+                value.value_number = None if isinstance(number, bool) else number
+            if "note" in entry:
+                value.note = entry["note"]
+            value.save()
 
     # -- Export ---------------------------------------------------------------------------
 
@@ -179,8 +318,81 @@ class AssessmentResource(resources.ModelResource):
                     assessment.commune.code,
                     assessment.commune.name,
                     f"{assessment.assessed_on:%d/%m/%Y}",
-                    *[MARK_FOR_STATUS.get(marks.get(n), "") for n in numbers],
+                    *[MARK_FOR_STATUS[marks.get(n, NOT_ASSESSED)] for n in numbers],
                     sum(1 for s in marks.values() if s == ResultStatus.MET),
                 ]
             )
         return header, rows
+
+    def export_long_rows(self, queryset):
+        """Header and rows of the long export: one row per result and per indicator value."""
+        header = list(LONG_HEADER)
+        queryset = queryset.filter(commune__isnull=False).select_related("commune")
+        results, values = {}, {}
+        for result in CriterionResult.objects.filter(assessment__in=queryset).select_related(
+            "criterion"
+        ):
+            results.setdefault(result.assessment_id, []).append(result)
+        for value in IndicatorValue.objects.filter(assessment__in=queryset).select_related(
+            "indicator__criterion"
+        ):
+            values.setdefault(value.assessment_id, []).append(value)
+        rows = []
+        for assessment in queryset.order_by("commune__code", "assessed_on"):
+            unit = [
+                assessment.commune.code,
+                assessment.commune.name,
+                self.criteria_set.code,
+                f"{assessment.assessed_on:%d/%m/%Y}",
+            ]
+            for result in sorted(results.get(assessment.pk, []), key=lambda r: r.criterion.number):
+                rows.append(
+                    [
+                        *unit,
+                        result.criterion.number,
+                        "",
+                        MARK_FOR_STATUS[result.status],
+                        "",
+                        result.note,
+                    ]
+                )
+            for value in sorted(
+                values.get(assessment.pk, []),
+                key=lambda v: (v.indicator.criterion.number, v.indicator.order, v.indicator.code),
+            ):
+                mark = {True: ResultStatus.MET, False: ResultStatus.NOT_MET}.get(
+                    value.is_met, NOT_ASSESSED
+                )
+                shown = _indicator_value(value)
+                if isinstance(shown, bool):
+                    shown = "Có" if shown else "Không"
+                rows.append(
+                    [
+                        *unit,
+                        value.indicator.criterion.number,
+                        value.indicator.code,
+                        MARK_FOR_STATUS[mark],
+                        "" if shown is None else shown,
+                        value.note,
+                    ]
+                )
+        return header, rows
+
+
+# The long format's columns as exports and templates write them (the parser also accepts
+# other wordings, see long.py).
+LONG_HEADER = (
+    "Mã ĐVHC",
+    "Đơn vị",
+    "Mã bộ tiêu chí",
+    "Ngày đánh giá",
+    "Tiêu chí",
+    "Mã chỉ tiêu",
+    "Kết quả",
+    "Giá trị",
+    "Ghi chú",
+)
+
+
+def _indicator_value(value: IndicatorValue):
+    return value.value_bool if value.value_bool is not None else value.value_number

@@ -26,16 +26,18 @@ from openpyxl.styles import PatternFill
 
 from communes.enums import AssessmentStatus
 from communes.models import Commune
-from communes.selectors import communes_for_user
+from communes.selectors import communes_for_user, provinces_for_user
 from criteria.models import CriteriaSet
 
 from . import reader
 from .errors import CellError
+from .forms import criteria_sets_for_user
+from .long import parse_long
 from .matching import CommuneMatcher
 from .matrix import ParsedSheet, parse_matrix
 from .reader import read_book
 from .resources import AssessmentResource
-from .values import MARK_FOR_STATUS
+from .values import NOT_ASSESSED
 
 ERROR_FILL = PatternFill(fill_type="solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 STORAGE_DIR = "imports"
@@ -49,7 +51,7 @@ class ImportChanged(Exception):
 class ImportOptions:
     """What the user chose in the form; kept with the stored file for the confirm step."""
 
-    criteria_set_id: int
+    criteria_set_id: int | None = None
     status: str = AssessmentStatus.DRAFT
     assessed_on: datetime.date | None = None
     province_id: int | None = None
@@ -161,9 +163,20 @@ def _communes_in_scope(user, options: ImportOptions):
 
 
 def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> ParsedSheet:
-    criteria_set = CriteriaSet.objects.get(pk=options.criteria_set_id)
+    criteria_set = (
+        CriteriaSet.objects.get(pk=options.criteria_set_id) if options.criteria_set_id else None
+    )
     book = read_book(data, file_name)
     matcher = CommuneMatcher(_communes_in_scope(user, options))
+    if options.fmt == "long":
+        return parse_long(
+            book,
+            criteria_set=criteria_set,
+            allowed_sets=criteria_sets_for_user(user, provinces_for_user(user)),
+            matcher=matcher,
+            assessed_on=options.assessed_on,
+            sheet_name=options.sheet or None,
+        )
     return parse_matrix(
         book,
         criteria_set=criteria_set,
@@ -173,9 +186,11 @@ def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pars
     )
 
 
-def _resource(*, user, file_name: str, options: ImportOptions) -> AssessmentResource:
+def _resource(
+    *, user, file_name: str, options: ImportOptions, parsed: ParsedSheet
+) -> AssessmentResource:
     return AssessmentResource(
-        criteria_set=CriteriaSet.objects.get(pk=options.criteria_set_id),
+        criteria_set=parsed.criteria_set,
         status=options.status,
         author=user,
         source=file_name,
@@ -186,7 +201,7 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
     """Parse the file and import it in a transaction that is rolled back. Raises
     ImportFileError for a file that cannot be read at all. Writes nothing."""
     parsed = _parse(user=user, data=data, file_name=file_name, options=options)
-    resource = _resource(user=user, file_name=file_name, options=options)
+    resource = _resource(user=user, file_name=file_name, options=options, parsed=parsed)
     errors = list(parsed.errors)
     rows = []
     if len(parsed.dataset):
@@ -212,16 +227,8 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
                         )
                     )
             changes = []
-            if action == "update" and row_result.object_id in resource.changes:
-                changes = [
-                    _("criterion %(n)s: %(old)s → %(new)s")
-                    % {
-                        "n": n,
-                        "old": MARK_FOR_STATUS.get(old, "—"),
-                        "new": MARK_FOR_STATUS[new],
-                    }
-                    for n, old, new in resource.changes[row_result.object_id]
-                ]
+            if action == "update":
+                changes = resource.changes.get(row_result.object_id, [])
             rows.append(
                 PreviewRow(
                     sheet_row=sheet_row,
@@ -255,10 +262,19 @@ def _row_messages(row_result):
 
 
 def _summary(data_row: dict, numbers: list[int]) -> str:
-    counts = {"met": 0, "basically_met": 0, "not_met": 0}
+    counts = {"met": 0, "basically_met": 0, "not_met": 0, NOT_ASSESSED: 0}
     for n in numbers:
-        counts[data_row[str(n)]] += 1
-    return f"Đ {counts['met']} · CBĐ {counts['basically_met']} · CĐ {counts['not_met']}"
+        if data_row.get(str(n)) is not None:
+            counts[data_row[str(n)]] += 1
+    summary = f"Đ {counts['met']} · CBĐ {counts['basically_met']} · CĐ {counts['not_met']}"
+    if counts[NOT_ASSESSED]:
+        summary += f" · KĐG {counts[NOT_ASSESSED]}"
+    indicators = sum(
+        1 for key, value in data_row.items() if key.count(":") == 1 and key[:2] == "i:" and value
+    )
+    if indicators:
+        summary += " · " + _("%(n)s indicators") % {"n": indicators}
+    return summary
 
 
 def apply_import(
@@ -277,7 +293,7 @@ def apply_import(
             _("The data changed since the preview. Check the new preview before confirming.")
         )
     parsed = _parse(user=user, data=data, file_name=file_name, options=options)
-    resource = _resource(user=user, file_name=file_name, options=options)
+    resource = _resource(user=user, file_name=file_name, options=options, parsed=parsed)
     try:
         with transaction.atomic():
             result = resource.import_data(

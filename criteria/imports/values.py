@@ -86,6 +86,11 @@ def parse_number(value) -> Decimal:
 
 # -- Result marks -------------------------------------------------------------------------
 
+# Not a ResultStatus: "no result for this criterion". A blank cell means "not met" on the
+# offices' sheets, so an export writes this mark where an assessment has no result, and the
+# export re-imports as it was.
+NOT_ASSESSED = "not_assessed"
+
 _MARKS = {
     # met
     "d": ResultStatus.MET,
@@ -106,18 +111,27 @@ _MARKS = {
     "cbd": ResultStatus.BASICALLY_MET,
     "co ban dat": ResultStatus.BASICALLY_MET,
     "basically met": ResultStatus.BASICALLY_MET,
+    # not assessed: the unit has no result for this criterion (exports write KĐG)
+    "kdg": NOT_ASSESSED,
+    "khong danh gia": NOT_ASSESSED,
+    "chua danh gia": NOT_ASSESSED,
+    "not assessed": NOT_ASSESSED,
 }
+# Yes / no answers of boolean indicators, on top of the marks.
+_YES_NO = {"khong": False, "yes": True, "no": False, "true": True, "false": False}
 # Exports write these, and the sheets offices use read the same.
 MARK_FOR_STATUS = {
     ResultStatus.MET: "Đ",
     ResultStatus.NOT_MET: "CĐ",
     ResultStatus.BASICALLY_MET: "CBĐ",
+    NOT_ASSESSED: "KĐG",
 }
 
 
 def parse_mark(value) -> str:
     """Đ / đạt / x / 1 → met; CĐ / chưa đạt / blank / 0 → not met; CBĐ / cơ bản đạt →
-    basically met. Case, diacritics, dots and spaces do not matter ("C.Đ", "đạt ")."""
+    basically met; KĐG / không đánh giá → not assessed. Case, diacritics, dots and spaces do
+    not matter ("C.Đ", "đạt ")."""
     if value is None:
         return ResultStatus.NOT_MET
     if isinstance(value, bool):
@@ -139,6 +153,22 @@ def parse_mark(value) -> str:
     )
 
 
+def parse_yes_no(value) -> bool:
+    """A yes/no indicator value: Có / x / 1 / Đ → yes; Không / 0 / CĐ → no."""
+    if isinstance(value, bool):
+        return value
+    key = fold(value).replace(".", "").strip()
+    if key in _YES_NO:
+        return _YES_NO[key]
+    try:
+        status = parse_mark(value)
+    except ValueError:
+        status = None
+    if value not in (None, "") and status in (ResultStatus.MET, ResultStatus.NOT_MET):
+        return status == ResultStatus.MET
+    raise ValueError(_("“%(value)s” is not yes or no: write Có or Không.") % {"value": value})
+
+
 # -- Unit names ---------------------------------------------------------------------------
 
 # Longest first, so "thị trấn" is not read as something shorter.
@@ -152,3 +182,24 @@ def split_unit_name(name) -> tuple[str, str]:
         if folded.startswith(prefix + " "):
             return prefix, folded[len(prefix) + 1 :]
     return "", folded
+
+
+# -- Formula-like text --------------------------------------------------------------------
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (OWASP's CSV
+    injection advice); everything else is written as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def unescape_text(value) -> str:
+    """The inverse of neutralise() for imported text, so an export re-imports unchanged."""
+    text = "" if value is None else str(value).strip()
+    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_TRIGGERS):
+        return text[1:]
+    return text

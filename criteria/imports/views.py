@@ -43,7 +43,9 @@ def upload(request):
             return _forbidden(request)
         upload = form.cleaned_data["file"]
         options = ImportOptions(
-            criteria_set_id=form.cleaned_data["criteria_set"].pk,
+            criteria_set_id=(
+                form.cleaned_data["criteria_set"].pk if form.cleaned_data["criteria_set"] else None
+            ),
             status=form.cleaned_data["status"],
             assessed_on=form.cleaned_data["assessed_on"],
             province_id=province.pk if province else None,

@@ -297,12 +297,12 @@ def test_failure_on_the_last_row_leaves_the_database_as_it_was(admin, ntmnc):
     real = AssessmentResource.write_results
     calls = []
 
-    def fail_on_last(self, assessment, results):
+    def fail_on_last(self, assessment, results, **kwargs):
         # apply_import first repeats the dry run (7 writes, rolled back), then writes for real.
         calls.append(assessment)
         if len(calls) == 2 * preview.counts["new"]:
             raise RuntimeError("disk full")
-        return real(self, assessment, results)
+        return real(self, assessment, results, **kwargs)
 
     with (
         mock.patch.object(AssessmentResource, "write_results", fail_on_last),

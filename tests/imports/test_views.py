@@ -157,3 +157,27 @@ def test_preview_queries_do_not_grow_with_rejected_rows(client):
         return len(ctx.captured_queries)
 
     assert queries(1) == queries(30)
+
+
+def test_matrix_layout_needs_a_criteria_set(client):
+    response = post_file(login(client, "admin"), criteria_set="")
+
+    assert response.status_code == 200
+    assert "criteria_set" in response.context["form"].errors
+
+
+def test_long_list_names_its_set_in_a_column(client):
+    import openpyxl
+
+    from .workbooks import to_bytes
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Mã ĐVHC", "Mã bộ tiêu chí", "Ngày", "Tiêu chí", "Kết quả"])
+    wb.active.append(["28078", "NTMNC_XA_2021_2025", "08/05/2024", 1, "Đ"])
+    login(client, "admin")
+
+    response = post_file(client, data=to_bytes(wb), name="ds.xlsx", fmt="long", criteria_set="")
+    page = client.get(response.url).content.decode()
+
+    assert response.status_code == 302
+    assert "Xã Tân Bình" in page and "Đ 1 · CBĐ 0 · CĐ 0" in page

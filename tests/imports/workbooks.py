@@ -102,3 +102,16 @@ def with_cached_values(data: bytes, values: dict[str, object]) -> bytes:
                 content = text.encode()
             target.writestr(info, content)
     return out.getvalue()
+
+
+def table(rows, *, header, title="Dữ liệu", title_row=None):
+    """A plain sheet: an optional title line, the header, then ``rows``."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    if title_row:
+        ws.append([title_row])
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    return wb
