@@ -1,9 +1,10 @@
-"""The district dashboard: where every commune of a district stands against one criteria set,
-as of a date.
+"""The district and province dashboards: where every commune of an area stands against one
+criteria set, as of a date, and the national ranking of provinces.
 
 Like reports.selectors, everything here is public (recognitions and public assessments only)
 and built from a fixed number of queries whatever the number of communes and assessments:
-``district_dashboard`` runs eight, and tests/reports/test_dashboard_queries.py pins that.
+``district_dashboard`` runs eight, ``province_dashboard`` nine, ``national_ranking`` one, and
+tests/reports/test_dashboard_queries.py pins that.
 The figures are then derived in Python by pure functions over those rows.
 """
 
@@ -11,10 +12,10 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 
 from communes.enums import CommuneKind, ResultStatus
-from communes.models import Commune, District
+from communes.models import Commune, District, Province
 from criteria.enums import SetLevel, Title
 from criteria.models import (
     Assessment,
@@ -133,8 +134,25 @@ class Headline:
 
 
 @dataclass
-class Dashboard:
+class DistrictSummary:
+    """One district of a province dashboard: its communes' recognitions and how far they are
+    against the dashboard's set."""
+
     district: District
+    headline: Headline
+    # Assessed communes and their criteria met, against the dashboard's set.
+    assessed: int
+    met_total: int
+
+    @property
+    def average_met(self) -> float | None:
+        return self.met_total / self.assessed if self.assessed else None
+
+
+@dataclass
+class Dashboard:
+    # The area: a District or a Province.
+    unit: District | Province
     criteria_set: CriteriaSet | None
     # Commune-level sets with ``commune_count``: communes of the area with a public
     # assessment against the set on or before the as-of date (the filter's choices).
@@ -144,6 +162,31 @@ class Dashboard:
     criteria: list[Criterion]
     rows: list[CommuneProgress]
     headline: Headline
+    # Province dashboards only: one summary per district, in code order.
+    districts: list[DistrictSummary] = field(default_factory=list)
+
+    @property
+    def is_province(self) -> bool:
+        return isinstance(self.unit, Province)
+
+    @property
+    def district(self) -> District | None:
+        return None if self.is_province else self.unit
+
+    @property
+    def province(self) -> Province:
+        return self.unit if self.is_province else self.unit.province
+
+    @property
+    def direct_rows(self) -> list[CommuneProgress]:
+        """Communes that belong to the province directly (no district, since 2025)."""
+        return [r for r in self.rows if r.commune.district_id is None]
+
+    @property
+    def matrix_rows(self) -> list[CommuneProgress]:
+        """The page's matrix: every commune of a district; the assessed communes of a
+        province (the export has them all)."""
+        return self.assessed_rows if self.is_province else self.rows
 
     @property
     def kind_label(self) -> str:
@@ -279,7 +322,45 @@ def district_dashboard(
     dated and recognitions decided on or before ``as_of``. Eight queries.
 
     Raises UnknownCriteriaSet when ``set_code`` names no commune-level set."""
-    communes = district_communes(district, kind)
+    return _area_dashboard(
+        district, district_communes(district, kind), set_code=set_code, as_of=as_of, kind=kind
+    )
+
+
+def province_dashboard(
+    province: Province, *, set_code: str = "", as_of: datetime.date, kind: str = ""
+) -> Dashboard:
+    """The same parts as ``district_dashboard`` over every commune of ``province`` (those of
+    its districts and those without a district), with one summary row per district. Nine
+    queries."""
+    communes = Commune.objects.filter(province=province)
+    if kind:
+        communes = communes.filter(kind=kind)
+    board = _area_dashboard(province, communes, set_code=set_code, as_of=as_of, kind=kind)
+    by_district = defaultdict(list)
+    for row in board.rows:
+        by_district[row.commune.district_id].append(row)
+    board.districts = [
+        _district_summary(district, by_district[district.pk])
+        for district in province.districts.order_by("code")
+    ]
+    return board
+
+
+def _district_summary(district: District, rows: list[CommuneProgress]) -> DistrictSummary:
+    assessed = [r for r in rows if r.assessment is not None]
+    return DistrictSummary(
+        district=district,
+        # Village counts are on the district's own dashboard.
+        headline=_headline(rows, {}),
+        assessed=len(assessed),
+        met_total=sum(r.met_count for r in assessed),
+    )
+
+
+def _area_dashboard(
+    unit, communes: QuerySet[Commune], *, set_code: str, as_of: datetime.date, kind: str
+) -> Dashboard:
     sets = area_sets(communes, as_of)
     criteria_set = resolve_set(sets, set_code)
     set_id = criteria_set.pk if criteria_set else None
@@ -330,7 +411,7 @@ def district_dashboard(
 
     row_list = list(rows.values())
     return Dashboard(
-        district=district,
+        unit=unit,
         criteria_set=criteria_set,
         sets=sets,
         as_of=as_of,
@@ -362,3 +443,46 @@ def _headline(rows: list[CommuneProgress], village_counts: dict) -> Headline:
         villages_ntm=village_counts.get(Title.VILLAGE_NTM, 0),
         villages_model=village_counts.get(Title.VILLAGE_MODEL, 0),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# National overview: provinces ranked
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProvinceRank:
+    province: Province
+    # Communes (xã) only: the denominator of the NTM titles.
+    rural_communes: int
+    ntm: int
+    ntmnc: int
+    model: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ntm / self.rural_communes) if self.rural_communes else 0
+
+
+def national_ranking(provinces: QuerySet[Province], as_of: datetime.date) -> list[ProvinceRank]:
+    """``provinces`` ranked by the share of their communes (xã) holding an NTM-level title
+    on ``as_of``, the highest first (ties by code). One query."""
+    xa = Commune.objects.filter(province=OuterRef("pk"), kind=CommuneKind.COMMUNE)
+
+    def holding(*titles):
+        held = Recognition.objects.active(as_of).filter(commune=OuterRef("pk"), title__in=titles)
+        return SubqueryCount(xa.filter(Exists(held)).values("pk"))
+
+    annotated = provinces.annotate(
+        rural_communes=SubqueryCount(xa.values("pk")),
+        ntm=holding(*NTM_COMMUNE_TITLES),
+        ntmnc=holding(Title.NTMNC),
+        model=holding(Title.MODEL),
+    ).order_by("code")
+    ranks = [
+        ProvinceRank(
+            province=p, rural_communes=p.rural_communes, ntm=p.ntm, ntmnc=p.ntmnc, model=p.model
+        )
+        for p in annotated
+    ]
+    return sorted(ranks, key=lambda r: (-r.ntm / (r.rural_communes or 1), r.province.code))

@@ -31,7 +31,10 @@ def dashboard_workbook(dashboard: Dashboard) -> bytes:
     def row(*values):
         sheet.append([neutralise(v) for v in values])
 
-    row(dashboard.district.name, dashboard.district.province.name)
+    if dashboard.is_province:
+        row(dashboard.unit.name)
+    else:
+        row(dashboard.unit.name, dashboard.province.name)
     if dashboard.criteria_set:
         row(dashboard.criteria_set.name, dashboard.criteria_set.code)
     else:

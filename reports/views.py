@@ -7,12 +7,14 @@ The dashboards are not public: they are for logged-in users, each for their own 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.models import Commune, District, Province
+from criteria import selectors as criteria_selectors
 
 from . import access, dashboard, export, selectors
 from .forms import DashboardFilterForm
@@ -43,18 +45,29 @@ def district(request, code):
 def commune(request, code):
     commune = get_object_or_404(Commune.objects.select_related("district", "province"), code=code)
     return render(
-        request, "reports/commune.html", {"overview": selectors.commune_overview(commune)}
+        request,
+        "reports/commune.html",
+        {
+            "overview": selectors.commune_overview(commune),
+            # Links into the private workflow, for the users whose subtree holds the commune.
+            "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
+            "can_see_history": criteria_selectors.covers_commune(request.user, commune),
+        },
     )
 
 
-def _dashboard_or_errors(request, district):
-    """The dashboard for the URL's filters, or (None, form) with the form's errors."""
+def _dashboard_or_errors(request, unit):
+    """The dashboard of ``unit`` (a District or Province) for the URL's filters, or
+    (None, form) with the form's errors."""
     form = DashboardFilterForm(request.GET)
     if not form.is_valid():
         return None, form
+    build = (
+        dashboard.province_dashboard if isinstance(unit, Province) else dashboard.district_dashboard
+    )
     try:
-        board = dashboard.district_dashboard(
-            district,
+        board = build(
+            unit,
             set_code=form.cleaned_data["set"],
             as_of=form.cleaned_data["as_of"],
             kind=form.cleaned_data["kind"],
@@ -83,38 +96,69 @@ def dashboard_access(view):
     return wrapper
 
 
-def _bad_filter(request, district, form):
-    # A hand-edited or stale URL: say which filter is wrong rather than guess.
-    return render(
-        request,
-        "reports/dashboard_bad_filter.html",
-        {"district": district, "form": form},
-        status=400,
-    )
-
-
-@dashboard_access
-def district_dashboard(request, code):
-    district = access.district_for_dashboard(request.user, code)
-    board, form = _dashboard_or_errors(request, district)
+def _dashboard_page(request, unit, template):
+    board, form = _dashboard_or_errors(request, unit)
     if board is None:
-        return _bad_filter(request, district, form)
-    return render(request, "reports/dashboard.html", {"dashboard": board, "form": form})
+        # A hand-edited or stale URL: say which filter is wrong rather than guess.
+        return render(
+            request, "reports/dashboard_bad_filter.html", {"unit": unit, "form": form}, status=400
+        )
+    return render(request, template, {"dashboard": board, "form": form})
 
 
-@dashboard_access
-def district_dashboard_xlsx(request, code):
-    """The dashboard's matrix as an Excel file, with the same filters as the page."""
-    district = access.district_for_dashboard(request.user, code)
-    board, form = _dashboard_or_errors(request, district)
+def _dashboard_xlsx(request, unit):
+    board, form = _dashboard_or_errors(request, unit)
     if board is None:
-        return _bad_filter(request, district, form)
+        return render(
+            request, "reports/dashboard_bad_filter.html", {"unit": unit, "form": form}, status=400
+        )
     response = HttpResponse(
         export.dashboard_workbook(board),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     set_code = board.criteria_set.code if board.criteria_set else "none"
     response["Content-Disposition"] = (
-        f'attachment; filename="dashboard-{district.code}-{set_code}-{board.as_of:%Y-%m-%d}.xlsx"'
+        f'attachment; filename="dashboard-{unit.code}-{set_code}-{board.as_of:%Y-%m-%d}.xlsx"'
     )
     return response
+
+
+@dashboard_access
+def district_dashboard(request, code):
+    district = access.district_for_dashboard(request.user, code)
+    return _dashboard_page(request, district, "reports/dashboard.html")
+
+
+@dashboard_access
+def district_dashboard_xlsx(request, code):
+    """The dashboard's matrix as an Excel file, with the same filters as the page."""
+    return _dashboard_xlsx(request, access.district_for_dashboard(request.user, code))
+
+
+@dashboard_access
+def province_dashboard(request, code):
+    province = access.province_for_dashboard(request.user, code)
+    return _dashboard_page(request, province, "reports/dashboard_province.html")
+
+
+@dashboard_access
+def province_dashboard_xlsx(request, code):
+    return _dashboard_xlsx(request, access.province_for_dashboard(request.user, code))
+
+
+@dashboard_access
+def national_dashboard(request):
+    """Provinces ranked by the share of their communes recognised NTM. Each user sees the
+    ranking of the provinces their subtree covers whole (all of them for a national admin,
+    their own for a province office); a user below province level has no ranking: 404."""
+    provinces = access.provinces_for_ranking(request.user)
+    form = DashboardFilterForm(request.GET)
+    as_of = form.cleaned_data["as_of"] if form.is_valid() else timezone.localdate()
+    ranking = dashboard.national_ranking(provinces, as_of)
+    if not ranking:
+        raise Http404
+    return render(
+        request,
+        "reports/dashboard_national.html",
+        {"ranking": ranking, "as_of": as_of, "form": form},
+    )
