@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from communes.enums import AssessmentStatus
 from communes.models import Commune, District, Province, Village
@@ -218,8 +219,9 @@ def record_assessment(
 
     ``results`` maps criterion number -> (ResultStatus, note); ``indicators_met`` maps
     indicator code -> met. Side effects: creates one Assessment, its CriterionResult rows and
-    IndicatorValue rows, in one transaction. Raises AssessmentError (nothing written) when the
-    set does not fit the unit or date, or a criterion/indicator is not in the set.
+    IndicatorValue rows (each with its history row), in one transaction. Raises
+    AssessmentError (nothing written) when the set does not fit the unit or date, or a
+    criterion/indicator is not in the set.
     """
     check_assessment_fits(
         unit=unit,
@@ -254,12 +256,21 @@ def record_assessment(
     )
     assessment.unit = unit
     assessment.save()
-    CriterionResult.objects.bulk_create(
-        CriterionResult(assessment=assessment, criterion=criteria[n], status=s, note=note)
-        for n, (s, note) in results.items()
+    # With history rows, so the audit trail shows what the assessment started with.
+    bulk_create_with_history(
+        [
+            CriterionResult(assessment=assessment, criterion=criteria[n], status=s, note=note)
+            for n, (s, note) in results.items()
+        ],
+        CriterionResult,
+        default_user=author,
     )
-    IndicatorValue.objects.bulk_create(
-        IndicatorValue(assessment=assessment, indicator=indicators[code], is_met=met)
-        for code, met in indicators_met.items()
+    bulk_create_with_history(
+        [
+            IndicatorValue(assessment=assessment, indicator=indicators[code], is_met=met)
+            for code, met in indicators_met.items()
+        ],
+        IndicatorValue,
+        default_user=author,
     )
     return assessment

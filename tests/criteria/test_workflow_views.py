@@ -207,6 +207,19 @@ def test_edit_saves_everything_and_reopens_as_left(client, draft):
     assert 'name="version" value="2"' in page
 
 
+def test_indicator_note_is_saved_and_shown_again(client, draft):
+    login(client, "lamhop")
+    flag = draft.criteria_set.criteria.get(number=1).indicators.get(code="1.1")
+    url = reverse("criteria:assessment_edit", args=[draft.pk])
+    data = entry_data(
+        draft, **{f"i{flag.pk}-flag": "yes", f"i{flag.pk}-note": "Theo QĐ 45/QĐ-UBND"}
+    )
+    assert client.post(url, data).status_code == 302
+    assert draft.indicator_values.get(indicator=flag).note == "Theo QĐ 45/QĐ-UBND"
+    page = client.get(url).content.decode()
+    assert f'name="i{flag.pk}-note" value="Theo QĐ 45/QĐ-UBND"' in page
+
+
 def test_stale_form_is_refused_with_409_and_keeps_what_was_entered(client, draft):
     login(client, "lamhop")
     url = reverse("criteria:assessment_edit", args=[draft.pk])
