@@ -3,9 +3,12 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
 
 from .enums import Region
 from .models import Commune, District, Membership, Province, Statistic, Village
+from .resources import CommuneResource, DistrictResource, ProvinceResource, VillageResource
+from .selectors import scope_for
 
 
 def _count(model, fk: str):
@@ -113,8 +116,31 @@ class CommuneRegionFilter(RegionFilter):
 # -- Units ------------------------------------------------------------------------------------
 
 
+class UnitImportExportMixin(ImportExportMixin):
+    """Import and export through communes.resources: dry run and confirm (the library's two
+    steps), only for admins, and a province-scoped admin only within their province (the
+    resource rejects other rows; exports are narrowed here)."""
+
+    def has_import_permission(self, request):
+        return scope_for(request.user).is_admin and super().has_import_permission(request)
+
+    def has_export_permission(self, request):
+        return scope_for(request.user).is_admin and super().has_export_permission(request)
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {**super().get_import_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
+    def get_export_queryset(self, request):
+        resource = self.resource_classes[0](user=request.user)
+        return resource.scoped(super().get_export_queryset(request))
+
+
 @admin.register(Province)
-class ProvinceAdmin(admin.ModelAdmin):
+class ProvinceAdmin(UnitImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ProvinceResource]
     list_display = [
         "code",
         "name",
@@ -153,7 +179,8 @@ class ProvinceAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(admin.ModelAdmin):
+class DistrictAdmin(UnitImportExportMixin, admin.ModelAdmin):
+    resource_classes = [DistrictResource]
     list_display = [
         "code",
         "name",
@@ -179,7 +206,8 @@ class DistrictAdmin(admin.ModelAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(admin.ModelAdmin):
+class CommuneAdmin(UnitImportExportMixin, admin.ModelAdmin):
+    resource_classes = [CommuneResource]
     list_display = [
         "code",
         "name",
@@ -223,7 +251,8 @@ class CommuneAdmin(admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(admin.ModelAdmin):
+class VillageAdmin(UnitImportExportMixin, admin.ModelAdmin):
+    resource_classes = [VillageResource]
     list_display = ["code", "name", "kind", "commune", "commune_district", "valid_from", "valid_to"]
     list_display_links = ["code", "name"]
     search_fields = ["code", "name", "commune__name", "commune__district__name"]
