@@ -1,14 +1,21 @@
 """Geometry of the dashboard's charts, drawn server-side as inline SVG by the templates
 (reports/_chart_*.html): no JavaScript, no CDN, readable in print. Styling comes from classes
 in portal.css and SVG presentation attributes, never from style attributes, so a strict
-Content-Security-Policy can apply."""
+Content-Security-Policy can apply.
+
+The charts are laid out for a phone: 360 user units wide, each label on its own line above
+its bar, so that a chart scaled to a 360 px screen keeps its text at about its CSS size
+(portal.css caps the width on wide screens, where it would otherwise grow)."""
 
 from dataclasses import dataclass
 
-ROW_HEIGHT = 22
-LABEL_WIDTH = 300
-BAR_WIDTH = 260
-WIDTH = LABEL_WIDTH + BAR_WIDTH + 90
+WIDTH = 360
+# Each row: a label line, then the bar with its value to the right.
+ROW_HEIGHT = 38
+LABEL_HEIGHT = 16
+BAR_HEIGHT = 14
+BAR_WIDTH = 240
+LABEL_CHARS = 46
 
 
 @dataclass
@@ -17,14 +24,22 @@ class Bar:
     value: int
     whole: int
     percent: int
-    # Top-left corner and length of the bar, in the chart's user units.
+    # Top-left corner of the row and length of the bar, in the chart's user units.
     x: int
     y: int
     length: int
 
     @property
+    def label_y(self) -> int:
+        return self.y + LABEL_HEIGHT - 3
+
+    @property
+    def bar_y(self) -> int:
+        return self.y + LABEL_HEIGHT + 2
+
+    @property
     def text_y(self) -> int:
-        return self.y + ROW_HEIGHT // 2 + 4
+        return self.bar_y + BAR_HEIGHT - 2
 
 
 @dataclass
@@ -32,7 +47,6 @@ class Chart:
     bars: list[Bar]
     width: int
     height: int
-    label_width: int
     bar_width: int
 
 
@@ -45,30 +59,85 @@ def hardest_chart(shares) -> Chart:
             value=s.met,
             whole=s.assessed,
             percent=s.percent,
-            x=LABEL_WIDTH,
+            x=0,
             y=i * ROW_HEIGHT,
             length=round(BAR_WIDTH * s.percent / 100),
         )
         for i, s in enumerate(shares)
     ]
-    return Chart(bars, WIDTH, len(bars) * ROW_HEIGHT, LABEL_WIDTH, BAR_WIDTH)
+    return Chart(bars, WIDTH, len(bars) * ROW_HEIGHT, BAR_WIDTH)
 
 
-def distribution_chart(distribution) -> Chart:
+def distribution_chart(distribution, label_format="{}") -> Chart:
     """One horizontal bar per number of criteria met, from the most to none: how many assessed
     communes meet exactly that many. ``distribution`` is [(criteria met, communes), ...]."""
     whole = sum(n for _, n in distribution)
     top = max((n for _, n in distribution), default=0)
     bars = [
         Bar(
-            label=str(met),
+            label=label_format.format(met),
             value=n,
             whole=whole,
             percent=round(100 * n / whole) if whole else 0,
-            x=60,
+            x=0,
             y=i * ROW_HEIGHT,
             length=round(BAR_WIDTH * n / top) if top else 0,
         )
         for i, (met, n) in enumerate(reversed(distribution))
     ]
-    return Chart(bars, 60 + BAR_WIDTH + 90, len(bars) * ROW_HEIGHT, 60, BAR_WIDTH)
+    return Chart(bars, WIDTH, len(bars) * ROW_HEIGHT, BAR_WIDTH)
+
+
+# -- Trend: vertical bars, one per year -------------------------------------------------------
+
+TREND_HEIGHT = 200
+TREND_TOP = 24  # room for the value above the tallest bar
+TREND_BOTTOM = 24  # room for the year below the axis
+TREND_COLUMN = 56
+TREND_BAR = 36
+
+
+@dataclass
+class Column:
+    label: str
+    value: float
+    total: int
+    assessed: int
+    x: int
+    y: int
+    height: int
+
+    @property
+    def centre(self) -> int:
+        return self.x + TREND_BAR // 2
+
+
+@dataclass
+class ColumnChart:
+    columns: list[Column]
+    width: int
+    height: int
+    baseline: int
+
+
+def trend_chart(points, n_criteria: int) -> ColumnChart:
+    """One column per year (reports.dashboard.TrendPoint): the average criteria met by the
+    assessed communes, on a 0..n_criteria scale."""
+    plot = TREND_HEIGHT - TREND_TOP - TREND_BOTTOM
+    baseline = TREND_HEIGHT - TREND_BOTTOM
+    columns = []
+    for i, point in enumerate(points):
+        height = round(plot * point.average / n_criteria) if n_criteria else 0
+        columns.append(
+            Column(
+                label=str(point.year),
+                value=point.average,
+                total=n_criteria,
+                assessed=point.assessed,
+                x=8 + i * TREND_COLUMN,
+                y=baseline - height,
+                height=height,
+            )
+        )
+    width = max(WIDTH, 16 + len(points) * TREND_COLUMN)
+    return ColumnChart(columns, width, TREND_HEIGHT, baseline)

@@ -3,7 +3,7 @@ criteria set, as of a date, and the national ranking of provinces.
 
 Like reports.selectors, everything here is public (recognitions and public assessments only)
 and built from a fixed number of queries whatever the number of communes and assessments:
-``district_dashboard`` runs eight, ``province_dashboard`` nine, ``national_ranking`` one, and
+``district_dashboard`` runs nine, ``province_dashboard`` ten, ``national_ranking`` one, and
 tests/reports/test_dashboard_queries.py pins that.
 The figures are then derived in Python by pure functions over those rows.
 """
@@ -134,6 +134,37 @@ class Headline:
 
 
 @dataclass
+class TrendPoint:
+    """Where the area stood at the end of ``year`` (or on the as-of date, for its year): each
+    commune counted with its latest public assessment dated by then."""
+
+    year: int
+    # Criteria met by each assessed commune.
+    met: list[int]
+    n_criteria: int
+
+    @property
+    def assessed(self) -> int:
+        return len(self.met)
+
+    @property
+    def average(self) -> float:
+        return sum(self.met) / len(self.met) if self.met else 0.0
+
+    @property
+    def fewest(self) -> int:
+        return min(self.met, default=0)
+
+    @property
+    def most(self) -> int:
+        return max(self.met, default=0)
+
+    @property
+    def all_met(self) -> int:
+        return sum(1 for m in self.met if m == self.n_criteria)
+
+
+@dataclass
 class DistrictSummary:
     """One district of a province dashboard: its communes' recognitions and how far they are
     against the dashboard's set."""
@@ -164,6 +195,8 @@ class Dashboard:
     headline: Headline
     # Province dashboards only: one summary per district, in code order.
     districts: list[DistrictSummary] = field(default_factory=list)
+    # Criteria met over time, one point per year up to the as-of date.
+    trend: list[TrendPoint] = field(default_factory=list)
 
     @property
     def is_province(self) -> bool:
@@ -220,6 +253,10 @@ class Dashboard:
     def distribution_chart(self) -> charts.Chart:
         return charts.distribution_chart(self.distribution)
 
+    @property
+    def trend_chart(self) -> charts.ColumnChart:
+        return charts.trend_chart(self.trend, len(self.criteria))
+
 
 # ---------------------------------------------------------------------------------------------
 # Pure functions over the rows
@@ -264,6 +301,22 @@ def regressions(rows, criteria_set) -> list[Regression]:
                 found.append(Regression(row=row, recognition=recognition))
                 break
     return found
+
+
+def trend(history, n_criteria: int, as_of: datetime.date) -> list[TrendPoint]:
+    """One TrendPoint per year from the first assessment's year to ``as_of``'s. ``history``
+    is (commune id, date, pk, criteria met) for every public assessment of the area against
+    the set on or before ``as_of``."""
+    if not history:
+        return []
+    ordered = sorted(history, key=lambda h: (h[1], h[2]))
+    points, latest, i = [], {}, 0
+    for year in range(ordered[0][1].year, as_of.year + 1):
+        while i < len(ordered) and ordered[i][1].year <= year:
+            latest[ordered[i][0]] = ordered[i][3]
+            i += 1
+        points.append(TrendPoint(year=year, met=list(latest.values()), n_criteria=n_criteria))
+    return points
 
 
 def met_distribution(n_criteria, rows) -> list[tuple[int, int]]:
@@ -319,7 +372,7 @@ def district_dashboard(
 ) -> Dashboard:
     """The dashboard of ``district``'s communes (of ``kind``, if given) against the set named
     ``set_code`` (default: the set most of them are assessed on), using only assessments
-    dated and recognitions decided on or before ``as_of``. Eight queries.
+    dated and recognitions decided on or before ``as_of``. Nine queries.
 
     Raises UnknownCriteriaSet when ``set_code`` names no commune-level set."""
     return _area_dashboard(
@@ -331,7 +384,7 @@ def province_dashboard(
     province: Province, *, set_code: str = "", as_of: datetime.date, kind: str = ""
 ) -> Dashboard:
     """The same parts as ``district_dashboard`` over every commune of ``province`` (those of
-    its districts and those without a district), with one summary row per district. Nine
+    its districts and those without a district), with one summary row per district. Ten
     queries."""
     communes = Commune.objects.filter(province=province)
     if kind:
@@ -382,6 +435,14 @@ def _area_dashboard(
     recognitions = (
         Recognition.objects.active(as_of).filter(commune__in=communes).order_by("decided_on", "pk")
     )
+    met = CriterionResult.objects.filter(assessment=OuterRef("pk"), status=ResultStatus.MET)
+    history = (
+        Assessment.objects.public()
+        .as_of(as_of)
+        .filter(commune__in=communes, criteria_set_id=set_id)
+        .annotate(met=SubqueryCount(met.values("pk")))
+        .values_list("commune_id", "assessed_on", "pk", "met")
+    )
     targets = list(Target.objects.filter(commune__in=communes).order_by("planned_year", "pk"))
     village_counts = dict(
         Recognition.objects.active(as_of)
@@ -419,6 +480,7 @@ def _area_dashboard(
         criteria=criteria,
         rows=row_list,
         headline=_headline(row_list, village_counts),
+        trend=trend(list(history), len(criteria), as_of),
     )
 
 

@@ -385,7 +385,7 @@ def test_dashboard_ky_anh_hardest_chart_draws_one_labelled_bar_per_criterion(cli
     assert svg.count('class="chart__bar"') == 20
     labels = re.findall(r'<text class="chart__label"[^>]*>([^<]+)</text>', svg)
     assert labels[:3] == ["1. Quy hoạch", "2. Giao thông", "17. Môi trường và an toàn thực phẩm"]
-    assert re.findall(r'class="chart__bar"[^>]*width="(\d+)"', svg)[:5] == ["0"] * 4 + ["130"]
+    assert re.findall(r'class="chart__bar"[^>]*width="(\d+)"', svg)[:5] == ["0"] * 4 + ["120"]
     assert "<title>1. Quy hoạch: 0 of 2 (0%)</title>" in svg
 
 

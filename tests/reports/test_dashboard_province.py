@@ -265,7 +265,7 @@ def test_province_dashboard_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard", args=[province.code])
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     cells = response.content.decode().count('<td class="cell cell--met"')
@@ -279,7 +279,7 @@ def test_province_export_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard_xlsx", args=[province.code])
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.status_code == 200
@@ -295,3 +295,47 @@ def test_national_dashboard_query_count_is_constant(client, django_assert_num_qu
         response = client.get(reverse("reports:national_dashboard"))
 
     assert response.status_code == 200
+
+
+# -- Trend ------------------------------------------------------------------------------------
+
+
+def test_trend_counts_each_commune_with_its_latest_assessment_by_each_year():
+    from reports.dashboard import trend
+
+    history = [
+        (1, datetime.date(2021, 5, 1), 10, 2),
+        (2, datetime.date(2022, 3, 1), 11, 4),
+        (1, datetime.date(2023, 7, 1), 12, 4),
+    ]
+
+    points = trend(history, 4, datetime.date(2024, 2, 1))
+
+    assert [(p.year, p.met) for p in points] == [
+        (2021, [2]),
+        (2022, [2, 4]),
+        (2023, [4, 4]),
+        (2024, [4, 4]),
+    ]
+    assert (points[1].average, points[1].fewest, points[1].most, points[1].all_met) == (3, 2, 4, 1)
+
+
+def test_trend_chart_on_the_page_respects_as_of(client, area):
+    province, _, criteria_set, (a, _, _, _) = area
+    make_assessment(
+        unit=a, criteria_set=criteria_set, met=[1], assessed_on=datetime.date(2025, 3, 1)
+    )
+    url = reverse("reports:province_dashboard", args=[province.code])
+
+    html = client.get(url, {"as_of": "2024-12-31"}).content.decode()
+    trend_html = html[html.index('id="trend"') : html.index('id="closest"')]
+    assert (
+        "<title>2024: 2.3 of 4 criteria met on average (3 communes assessed)</title>" in trend_html
+    )
+    assert ">2025<" not in trend_html
+
+    html = client.get(url, {"as_of": "2025-06-01"}).content.decode()
+    trend_html = html[html.index('id="trend"') : html.index('id="closest"')]
+    assert (
+        "<title>2025: 1.3 of 4 criteria met on average (3 communes assessed)</title>" in trend_html
+    )
