@@ -14,7 +14,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from communes.selectors import communes_for_user, unit_scope_q
-from criteria.models import Assessment, CriteriaSet
+from criteria.models import Assessment, CriteriaSet, Indicator, Threshold
 
 from .resources import AssessmentResource
 from .values import neutralise
@@ -68,3 +68,55 @@ def communes_for_template(user, *, province=None, district=None):
     elif province is not None:
         communes = communes.filter(province=province)
     return communes.order_by("code")
+
+
+def set_workbook(criteria_set: CriteriaSet | None = None) -> bytes:
+    """The workbook the set import reads: the set's own rows when given (its export), else
+    an empty template with the headers only."""
+    from .sets import COLUMNS
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    sheets = {kind: wb.create_sheet(kind) for kind in COLUMNS}
+    for kind, ws in sheets.items():
+        ws.append(list(COLUMNS[kind]))
+        for cell in ws[1]:
+            cell.font = BOLD
+    if criteria_set is not None:
+        s = criteria_set
+        sheets["set"].append(
+            [neutralise(v) for v in (
+                s.code, s.name, s.name_en, s.short_name, s.level, s.title, s.legal_basis,
+                s.valid_from, s.valid_to, s.province.code if s.province_id else "",
+                s.prerequisite.code if s.prerequisite_id else "", s.declared_criteria_count,
+                s.declared_indicator_count, s.verification_summary, s.sources, s.notes,
+            )]
+        )  # fmt: skip
+        for c in s.criteria.order_by("number"):
+            sheets["criteria"].append(
+                [neutralise(v) for v in (
+                    c.number, c.name, c.name_en, c.group, c.verification, c.source, c.note,
+                )]
+            )  # fmt: skip
+        indicators = Indicator.objects.filter(criterion__criteria_set=s).select_related("criterion")
+        for i in indicators.order_by("criterion__number", "order", "code"):
+            sheets["indicators"].append(
+                [neutralise(v) for v in (
+                    i.criterion.number, i.code, i.order, i.name, i.unit, i.kind, i.comparison,
+                    i.verification, i.source, i.reference_note,
+                )]
+            )  # fmt: skip
+        thresholds = Threshold.objects.filter(indicator__criterion__criteria_set=s).select_related(
+            "indicator__criterion", "province"
+        )
+        for t in thresholds.order_by("indicator__criterion__number", "indicator__code", "pk"):
+            sheets["thresholds"].append(
+                [neutralise(v) for v in (
+                    t.indicator.criterion.number, t.indicator.code, t.scope, t.region,
+                    t.commune_group, t.province.code if t.province_id else "", t.year,
+                    t.value, t.value_text, t.verification, t.source, t.note,
+                )]
+            )  # fmt: skip
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,321 @@
+"""A criteria set as one workbook: sheets "set", "criteria", "indicators" and "thresholds",
+each with a header row of the column names below. This is how an admin completes the ward
+items or brings in a province's own thresholds.
+
+Rows are matched by their natural keys (set code; criterion number; indicator code; threshold
+scope, region, group, province and year) and created or updated. A set already used by an
+assessment is never changed in place: the admin gives the workbook a new code, i.e. a new
+version. A threshold row without a source is rejected: thresholds are never invented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from communes.models import Province
+from communes.selectors import scope_for
+from criteria.models import Assessment, CriteriaSet, Criterion, Indicator, Threshold
+
+from .errors import CellError, ImportFileError
+from .matching import clean_code
+from .reader import Book, read_book
+from .services import Preview, PreviewRow
+from .values import fold, parse_date, parse_number
+
+SHEETS = {
+    "set": ("set", "bo tieu chi"),
+    "criteria": ("criteria", "tieu chi"),
+    "indicators": ("indicators", "chi tieu"),
+    "thresholds": ("thresholds", "muc dat", "nguong"),
+}
+COLUMNS = {
+    "set": (
+        "code", "name", "name_en", "short_name", "level", "title", "legal_basis", "valid_from",
+        "valid_to", "province", "prerequisite", "declared_criteria_count",
+        "declared_indicator_count", "verification_summary", "sources", "notes",
+    ),
+    "criteria": ("number", "name", "name_en", "group", "verification", "source", "note"),
+    "indicators": (
+        "criterion", "code", "order", "name", "unit", "kind", "comparison", "verification",
+        "source", "reference_note",
+    ),
+    "thresholds": (
+        "criterion", "indicator", "scope", "region", "commune_group", "province", "year",
+        "value", "text", "verification", "source", "note",
+    ),
+}  # fmt: skip
+TEXT_FIELDS = {"name", "name_en", "short_name", "legal_basis", "group", "source", "note", "unit"}
+
+
+class SetInUse(ImportFileError):
+    """The set exists and assessments use it: only a new version may be imported."""
+
+
+def _table(book: Book, kind: str, required: bool):
+    """(sheet title, [(sheet row, {column: value})]) of one sheet, or None when absent."""
+    sheet = next((s for s in book.sheets if fold(s.title) in SHEETS[kind]), None)
+    if sheet is None:
+        if required:
+            raise ImportFileError(
+                _("The workbook has no sheet “%(name)s”.") % {"name": SHEETS[kind][0]}
+            )
+        return None
+    header = [fold(v).replace(" ", "_") for v in (sheet.rows[0] if sheet.rows else [])]
+    rows = []
+    for r, values in enumerate(sheet.rows[1:], start=2):
+        if all(v is None for v in values):
+            continue
+        rows.append((r, {h: v for h, v in zip(header, values, strict=False) if h}))
+    return sheet.title, header, rows
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class _Writer:
+    """Upserts rows, counting what changed and collecting errors per cell."""
+
+    def __init__(self):
+        self.rows: list[PreviewRow] = []
+        self.errors: list[CellError] = []
+
+    def error(self, sheet, header, r, column, value, message):
+        col = header.index(column) + 1 if column in header else None
+        self.errors.append(CellError(sheet, r, col, value, message))
+
+    def upsert(self, model, lookup, values, *, where, label):
+        sheet, header, r, row = where
+        obj = model.objects.filter(**lookup).first()
+        if obj is None:
+            obj, action = model(**lookup, **values), "new"
+        else:
+            changed = [k for k, v in values.items() if getattr(obj, k) != v]
+            action = "update" if changed else "skip"
+            for k in changed:
+                setattr(obj, k, values[k])
+        if action != "skip":
+            try:
+                obj.full_clean()
+            except ValidationError as e:
+                for field, messages in e.message_dict.items():
+                    column = {"value_text": "text", "criteria_set": "code"}.get(field, field)
+                    self.error(sheet, header, r, column, row.get(column), " ".join(messages))
+                self.rows.append(PreviewRow(r, label, "invalid"))
+                return None
+            obj.save()
+        self.rows.append(PreviewRow(r, label, action))
+        return obj
+
+
+def import_criteria_set(*, user, data: bytes, file_name: str, apply: bool = False) -> Preview:
+    """Create or update a criteria set from its workbook. With ``apply`` False (the dry run)
+    everything is rolled back; otherwise it is written only if no row is rejected.
+
+    Side effects when applied: creates or updates one CriteriaSet and its Criterion,
+    Indicator and Threshold rows, in one transaction. Raises SetInUse, with nothing written,
+    when the set exists and assessments use it; ImportFileError for an unreadable workbook.
+    """
+    book = read_book(data, file_name)
+    if book.kind != "xlsx":
+        raise ImportFileError(_("A criteria set is imported from an .xlsx workbook."))
+    set_sheet, set_header, set_rows = _table(book, "set", required=True)
+    if len(set_rows) != 1:
+        raise ImportFileError(
+            _("The sheet “%(sheet)s” must hold exactly one row below its header.")
+            % {"sheet": set_sheet}
+        )
+    r, row = set_rows[0]
+    code = _text(row.get("code"))
+    existing = CriteriaSet.objects.filter(code=code).first()
+    if existing is not None:
+        used = Assessment.objects.filter(criteria_set=existing).count()
+        if used:
+            raise SetInUse(
+                _(
+                    "The set “%(code)s” is used by %(n)s assessments, so it cannot change. "
+                    "Give the workbook a new code (e.g. “%(code)s_V2”) to import it as a new "
+                    "version of the set."
+                )
+                % {"code": code, "n": used}
+            )
+    scope = scope_for(user)
+    writer = _Writer()
+    with transaction.atomic():
+        criteria_set = _write_set(writer, (set_sheet, set_header, r, row), code, scope)
+        if criteria_set is not None:
+            _write_children(writer, book, criteria_set)
+        if not apply or writer.errors:
+            transaction.set_rollback(True)
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [[x.sheet_row, x.unit, x.action] for x in writer.rows]
+            + [[e.sheet, e.row, e.column, e.message] for e in writer.errors],
+            ensure_ascii=False,
+        ).encode()
+    ).hexdigest()
+    writer.errors.sort(key=lambda e: (e.sheet, e.row or 0, e.column or 0))
+    return Preview(file_name, set_sheet, writer.rows, writer.errors, [], fingerprint)
+
+
+def _province(writer, where, column, value):
+    sheet, header, r, _row = where
+    if value in (None, ""):
+        return None
+    province = Province.objects.filter(code=clean_code(value, 2)).first()
+    if province is None:
+        writer.error(
+            sheet,
+            header,
+            r,
+            column,
+            value,
+            _("No province with the code %(code)s.") % {"code": value},
+        )
+    return province
+
+
+def _write_set(writer, where, code, scope):
+    sheet, header, r, row = where
+    values = {k: _text(row.get(k)) for k in COLUMNS["set"][1:7] + COLUMNS["set"][13:]}
+    for k in ("valid_from", "valid_to"):
+        try:
+            values[k] = parse_date(row[k]) if row.get(k) not in (None, "") else None
+        except ValueError as e:
+            writer.error(sheet, header, r, k, row.get(k), str(e))
+            values[k] = None
+    for k in ("declared_criteria_count", "declared_indicator_count"):
+        values[k] = int(row[k]) if isinstance(row.get(k), int | float) else None
+    values["province"] = _province(writer, where, "province", row.get("province"))
+    if not scope.everything and (
+        values["province"] is None or values["province"].pk != scope.province_id
+    ):
+        writer.error(
+            sheet,
+            header,
+            r,
+            "province",
+            row.get("province"),
+            _("You may only import the provincial variant of your own province."),
+        )
+        return None
+    prerequisite = _text(row.get("prerequisite"))
+    values["prerequisite"] = CriteriaSet.objects.filter(code=prerequisite).first()
+    if prerequisite and values["prerequisite"] is None:
+        writer.error(
+            sheet, header, r, "prerequisite", prerequisite, _("No criteria set with this code.")
+        )
+    return writer.upsert(
+        CriteriaSet, {"code": code}, values, where=where, label=_("set %(code)s") % {"code": code}
+    )
+
+
+def _write_children(writer, book, criteria_set):
+    table = _table(book, "criteria", required=False)
+    for r, row in table[2] if table else []:
+        where = (table[0], table[1], r, row)
+        number = row.get("number")
+        if not isinstance(number, int | float):
+            writer.error(table[0], table[1], r, "number", number, _("A criterion needs a number."))
+            continue
+        values = {k: _text(row.get(k)) for k in ("name", "name_en", "group", "source", "note")}
+        values["verification"] = _text(row.get("verification"))
+        writer.upsert(
+            Criterion,
+            {"criteria_set": criteria_set, "number": int(number)},
+            values,
+            where=where,
+            label=_("criterion %(n)s") % {"n": int(number)},
+        )
+    criteria = {c.number: c for c in criteria_set.criteria.all()}
+    table = _table(book, "indicators", required=False)
+    for r, row in table[2] if table else []:
+        where = (table[0], table[1], r, row)
+        criterion = (
+            criteria.get(int(row["criterion"]))
+            if isinstance(row.get("criterion"), int | float)
+            else None
+        )
+        if criterion is None:
+            writer.error(
+                table[0], table[1], r, "criterion", row.get("criterion"),
+                _("No criterion with this number in the workbook or the set."),
+            )  # fmt: skip
+            continue
+        code = _text(row.get("code"))
+        values = {
+            k: _text(row.get(k))
+            for k in (
+                "name",
+                "unit",
+                "kind",
+                "comparison",
+                "verification",
+                "source",
+                "reference_note",
+            )
+        }
+        values["order"] = int(row["order"]) if isinstance(row.get("order"), int | float) else 0
+        writer.upsert(
+            Indicator,
+            {"criterion": criterion, "code": code},
+            values,
+            where=where,
+            label=_("indicator %(code)s") % {"code": code},
+        )
+    indicators = {i.code: i for i in Indicator.objects.filter(criterion__criteria_set=criteria_set)}
+    table = _table(book, "thresholds", required=False)
+    for r, row in table[2] if table else []:
+        sheet, header = table[0], table[1]
+        where = (sheet, header, r, row)
+        indicator = indicators.get(_text(row.get("indicator")))
+        if indicator is None:
+            writer.error(
+                sheet, header, r, "indicator", row.get("indicator"),
+                _("No indicator with this code in the workbook or the set."),
+            )  # fmt: skip
+            continue
+        source = _text(row.get("source"))
+        if not source:
+            writer.error(
+                sheet, header, r, "source", None,
+                _("A threshold needs its source (document, article): the portal never "
+                  "invents one. Leave the row out if the level is not set."),
+            )  # fmt: skip
+            continue
+        value = None
+        if row.get("value") not in (None, ""):
+            try:
+                value = parse_number(row["value"])
+            except ValueError as e:
+                writer.error(sheet, header, r, "value", row["value"], str(e))
+                continue
+        group = row.get("commune_group")
+        year = row.get("year")
+        lookup = {
+            "indicator": indicator,
+            "scope": _text(row.get("scope")),
+            "region": _text(row.get("region")),
+            "commune_group": int(group) if isinstance(group, int | float) else None,
+            "province": _province(writer, where, "province", row.get("province")),
+            "year": int(year) if isinstance(year, int | float) else None,
+        }
+        values = {
+            "value": value,
+            "value_text": _text(row.get("text")),
+            "verification": _text(row.get("verification")),
+            "source": source,
+            "note": _text(row.get("note")),
+        }
+        writer.upsert(
+            Threshold,
+            lookup,
+            values,
+            where=where,
+            label=_("threshold %(code)s") % {"code": indicator.code},
+        )
