@@ -120,3 +120,31 @@ def set_workbook(criteria_set: CriteriaSet | None = None) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def matrix_template(*, criteria_set: CriteriaSet, communes) -> bytes:
+    """A summary sheet to fill in: the set's criteria as columns, the communes as rows."""
+    numbers = list(criteria_set.criteria.order_by("number").values_list("number", flat=True))
+    header = ["Mã ĐVHC", "Đơn vị", "Ngày đánh giá", *[str(n) for n in numbers], "Số tiêu chí đạt"]
+    rows = [[c.code, c.name] for c in communes]
+    return _workbook(
+        criteria_set.name, criteria_set.display_name[:31], header, rows, widths=[10, 28, 14]
+    )
+
+
+def long_template(*, criteria_set: CriteriaSet | None = None) -> bytes:
+    from .resources import LONG_HEADER
+
+    title = criteria_set.name if criteria_set else "Kết quả đánh giá theo tiêu chí"
+    return _workbook(title, "Danh sách", LONG_HEADER, [], widths=[10, 28, 22, 14, 9, 12, 9, 12, 40])
+
+
+def units_template() -> bytes:
+    from communes.resources import COLUMNS
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "units"
+    wb.active.append(list(COLUMNS))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

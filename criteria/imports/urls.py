@@ -9,4 +9,7 @@ urlpatterns = [
     path("assessments/<str:token>/", views.preview, name="preview"),
     path("assessments/<str:token>/confirm/", views.confirm, name="confirm"),
     path("assessments/<str:token>/errors.xlsx", views.error_file, name="error_file"),
+    path("sets/<str:code>/assessments.xlsx", views.export_assessments, name="export"),
+    path("sets/<str:code>/workbook.xlsx", views.set_workbook, name="set_workbook"),
+    path("templates/<str:kind>.xlsx", views.template_file, name="template"),
 ]

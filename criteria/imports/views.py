@@ -4,15 +4,15 @@ import, keep the upload's record in the session and render."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from communes.selectors import can_import, scope_for
+from communes.selectors import can_import, districts_for_user, provinces_for_user, scope_for
 
-from . import services
+from . import exports, services
 from .errors import ImportFileError
-from .forms import AssessmentImportForm
+from .forms import AssessmentImportForm, criteria_sets_for_user
 from .services import ImportChanged, ImportOptions
 
 SESSION_KEY = "assessment_imports"
@@ -144,3 +144,66 @@ def error_file(request, token):
     stem = record["file_name"].rsplit(".", 1)[0]
     response["Content-Disposition"] = f'attachment; filename="{stem}-errors.xlsx"'
     return response
+
+
+def _xlsx(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _visible_set(request, code):
+    """A set the user may import into; any other is a 404."""
+    sets = criteria_sets_for_user(request.user, provinces_for_user(request.user))
+    return get_object_or_404(sets, code=code)
+
+
+@login_required
+def export_assessments(request, code):
+    """The set's assessments in the user's scope, as a matrix or a long list (?fmt=long)."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    criteria_set = _visible_set(request, code)
+    fmt = "long" if request.GET.get("fmt") == "long" else "matrix"
+    content = exports.assessments_workbook(criteria_set=criteria_set, fmt=fmt, user=request.user)
+    return _xlsx(content, f"{criteria_set.code}-{fmt}.xlsx")
+
+
+@login_required
+def set_workbook(request, code):
+    """The set as the workbook the set import reads (its export, and a template to edit)."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    criteria_set = _visible_set(request, code)
+    return _xlsx(exports.set_workbook(criteria_set), f"{criteria_set.code}.xlsx")
+
+
+@login_required
+def template_file(request, kind):
+    """Blank templates generated from the database: ?criteria_set=<code> for the matrix
+    (and optionally the long list), ?district= or ?province= (pk) for the matrix rows."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    code = request.GET.get("criteria_set", "")
+    criteria_set = _visible_set(request, code) if code else None
+    if kind == "units":
+        return _xlsx(exports.units_template(), "units-template.xlsx")
+    if kind == "set":
+        return _xlsx(exports.set_workbook(None), "criteria-set-template.xlsx")
+    if kind == "long":
+        return _xlsx(exports.long_template(criteria_set=criteria_set), "assessments-list.xlsx")
+    if kind != "matrix" or criteria_set is None:
+        raise Http404
+    district = _pk_in(districts_for_user(request.user), request.GET.get("district"))
+    province = _pk_in(provinces_for_user(request.user), request.GET.get("province"))
+    communes = exports.communes_for_template(request.user, province=province, district=district)
+    content = exports.matrix_template(criteria_set=criteria_set, communes=communes)
+    return _xlsx(content, f"{criteria_set.code}-template.xlsx")
+
+
+def _pk_in(queryset, value):
+    if not value:
+        return None
+    if not str(value).isdigit():
+        raise Http404
+    return get_object_or_404(queryset, pk=value)

@@ -181,3 +181,64 @@ def test_long_list_names_its_set_in_a_column(client):
 
     assert response.status_code == 302
     assert "Xã Tân Bình" in page and "Đ 1 · CBĐ 0 · CĐ 0" in page
+
+
+# -- Downloads ------------------------------------------------------------------------------
+
+
+def _sheet(response):
+    import io
+
+    import openpyxl
+
+    return list(openpyxl.load_workbook(io.BytesIO(response.content)).active.values)
+
+
+def test_admin_exports_a_set_in_both_formats(client):
+    login(client, "admin")
+    url = reverse("imports:export", args=["NTMNC_XA_2021_2025"])
+
+    matrix = client.get(url)
+    long = client.get(url, {"fmt": "long"})
+
+    assert matrix["Content-Disposition"].endswith('NTMNC_XA_2021_2025-matrix.xlsx"')
+    assert any(row[0] == "28084" for row in _sheet(matrix))  # Quê Mỹ Thạnh, demo data
+    rows = _sheet(long)
+    assert rows[2][:5] == ("Mã ĐVHC", "Đơn vị", "Mã bộ tiêu chí", "Ngày đánh giá", "Tiêu chí")
+    assert any(row[0] == "28084" and row[6] in ("Đ", "CĐ", "CBĐ") for row in rows[3:])
+
+
+@pytest.mark.parametrize("username", ["hatinh", "kyanh", "lamhop"])
+def test_non_admins_cannot_download_exports_or_templates(client, username):
+    login(client, username)
+
+    assert client.get(reverse("imports:export", args=["NTMNC_XA_2021_2025"])).status_code == 403
+    assert client.get(reverse("imports:template", args=["long"])).status_code == 403
+
+
+def test_province_admin_exports_only_their_province_and_not_other_variants(client):
+    long_an = Province.objects.get(code="80")
+    client.force_login(make_user(role=Role.ADMIN, unit=long_an))
+
+    own = _sheet(client.get(reverse("imports:export", args=["NTM_XA_2021_2025"])))
+    other_variant = client.get(reverse("imports:export", args=["HATINH_NTM_XA_2017_2020"]))
+
+    assert all(str(row[0]).startswith("2") for row in own[3:] if row[0])  # Long An: 27xxx-28xxx
+    assert other_variant.status_code == 404
+
+
+def test_matrix_template_has_the_sets_criteria_and_the_districts_communes(client):
+    from communes.models import District
+
+    tan_tru = District.objects.get(code="805")
+    login(client, "admin")
+
+    response = client.get(
+        reverse("imports:template", args=["matrix"]),
+        {"criteria_set": "NTMNC_XA_2021_2025", "district": tan_tru.pk},
+    )
+
+    rows = _sheet(response)
+    assert rows[2][:4] == ("Mã ĐVHC", "Đơn vị", "Ngày đánh giá", "1")
+    assert rows[2][-2:] == ("19", "Số tiêu chí đạt")
+    assert {r[0] for r in rows[3:]} == set(tan_tru.communes.values_list("code", flat=True))
