@@ -3,7 +3,7 @@ criteria set, as of a date, and the national ranking of provinces.
 
 Like reports.selectors, everything here is public (recognitions and public assessments only)
 and built from a fixed number of queries whatever the number of communes and assessments:
-``district_dashboard`` runs nine, ``province_dashboard`` ten, ``national_ranking`` one, and
+``district_dashboard`` runs ten, ``province_dashboard`` eleven, ``national_ranking`` one, and
 tests/reports/test_dashboard_queries.py pins that.
 The figures are then derived in Python by pure functions over those rows.
 """
@@ -74,6 +74,9 @@ class CommuneProgress:
     recognitions: list[Recognition] = field(default_factory=list)
     # The commune's target for the chosen set (or its title), if any.
     target: Target | None = None
+    # The latest public assessment against every set the commune is tracked on (with
+    # progress and its set), the chosen set first, then the newest sets.
+    all_sets: list[Assessment] = field(default_factory=list)
 
     @property
     def results(self) -> list[tuple[Criterion, str]]:
@@ -220,6 +223,17 @@ class Dashboard:
         """The page's matrix: every commune of a district; the assessed communes of a
         province (the export has them all)."""
         return self.assessed_rows if self.is_province else self.rows
+
+    @property
+    def table_sets(self) -> list[CriteriaSet]:
+        """Every set some commune of the area is tracked on, the chosen set first."""
+        found = {a.criteria_set_id: a.criteria_set for r in self.rows for a in r.all_sets}
+        chosen = (
+            [found.pop(self.criteria_set.pk)]
+            if self.criteria_set and self.criteria_set.pk in found
+            else []
+        )
+        return chosen + sorted(found.values(), key=lambda s: s.code)
 
     @property
     def kind_label(self) -> str:
@@ -372,7 +386,7 @@ def district_dashboard(
 ) -> Dashboard:
     """The dashboard of ``district``'s communes (of ``kind``, if given) against the set named
     ``set_code`` (default: the set most of them are assessed on), using only assessments
-    dated and recognitions decided on or before ``as_of``. Nine queries.
+    dated and recognitions decided on or before ``as_of``. Ten queries.
 
     Raises UnknownCriteriaSet when ``set_code`` names no commune-level set."""
     return _area_dashboard(
@@ -384,8 +398,8 @@ def province_dashboard(
     province: Province, *, set_code: str = "", as_of: datetime.date, kind: str = ""
 ) -> Dashboard:
     """The same parts as ``district_dashboard`` over every commune of ``province`` (those of
-    its districts and those without a district), with one summary row per district. Ten
-    queries."""
+    its districts and those without a district), with one summary row per district.
+    Eleven queries."""
     communes = Commune.objects.filter(province=province)
     if kind:
         communes = communes.filter(kind=kind)
@@ -443,6 +457,15 @@ def _area_dashboard(
         .annotate(met=SubqueryCount(met.values("pk")))
         .values_list("commune_id", "assessed_on", "pk", "met")
     )
+    every_set = (
+        Assessment.objects.public()
+        .as_of(as_of)
+        .filter(commune__in=communes)
+        .latest_per_unit_and_set("commune")
+        .with_progress()
+        .select_related("criteria_set")
+        .order_by("-criteria_set__valid_from", "criteria_set__code")
+    )
     targets = list(Target.objects.filter(commune__in=communes).order_by("planned_year", "pk"))
     village_counts = dict(
         Recognition.objects.active(as_of)
@@ -465,6 +488,12 @@ def _area_dashboard(
         )
     for recognition in recognitions:
         rows[recognition.commune_id].recognitions.append(recognition)
+    for assessment in every_set:
+        row = rows[assessment.commune_id]
+        if assessment.criteria_set_id == set_id:
+            row.all_sets.insert(0, assessment)
+        else:
+            row.all_sets.append(assessment)
     if criteria_set:
         for target in targets:
             if _target_matches(target, criteria_set):

@@ -61,9 +61,51 @@ def dashboard_workbook(dashboard: Dashboard) -> bytes:
     for cell in sheet[header_row]:
         cell.alignment = Alignment(horizontal="center")
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
+    _communes_sheet(workbook.create_sheet(_("Communes")[:31]), dashboard)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _communes_sheet(sheet, dashboard: Dashboard) -> None:
+    """The per-commune table: for each set any commune is tracked on, the criteria met in the
+    latest public assessment (out of the set's total, named in the header) and its date."""
+
+    def row(*values):
+        sheet.append([neutralise(v) for v in values])
+
+    sets = dashboard.table_sets
+    totals = {}
+    for commune_row in dashboard.rows:
+        for assessment in commune_row.all_sets:
+            totals[assessment.criteria_set_id] = assessment.criteria_total
+    row(dashboard.unit.name, _("Criteria met per set"))
+    row(_("As of %(date)s") % {"date": dashboard.as_of.strftime("%d/%m/%Y")})
+    header = [_("Code"), _("Commune")]
+    for criteria_set in sets:
+        name = criteria_set.short_name or criteria_set.code
+        header += [f"{name} (/{totals[criteria_set.pk]})", _("%(set)s: date") % {"set": name}]
+    row(*header, _("Recognitions"))
+    header_row = sheet.max_row
+    for commune_row in dashboard.rows:
+        by_set = {a.criteria_set_id: a for a in commune_row.all_sets}
+        values = []
+        for criteria_set in sets:
+            assessment = by_set.get(criteria_set.pk)
+            values += [
+                assessment.criteria_met if assessment else None,
+                assessment.assessed_on if assessment else None,
+            ]
+        recognitions = ", ".join(
+            f"{r.get_title_display()} {r.decided_on:%Y}" for r in commune_row.recognitions
+        )
+        row(commune_row.commune.code, commune_row.commune.name, *values, recognitions)
+    for cell in (*sheet[1], *sheet[header_row]):
+        cell.font = Font(bold=True)
+    for column in range(4, 3 + 2 * len(sets), 2):
+        for (cell,) in sheet.iter_rows(min_row=header_row + 1, min_col=column, max_col=column):
+            cell.number_format = "DD/MM/YYYY"
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
 
 
 def share_met(dashboard: Dashboard, index: int) -> int:

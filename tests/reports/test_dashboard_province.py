@@ -265,7 +265,7 @@ def test_province_dashboard_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard", args=[province.code])
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     cells = response.content.decode().count('<td class="cell cell--met"')
@@ -279,7 +279,7 @@ def test_province_export_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard_xlsx", args=[province.code])
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.status_code == 200
@@ -339,3 +339,75 @@ def test_trend_chart_on_the_page_respects_as_of(client, area):
     assert (
         "<title>2025: 1.3 of 4 criteria met on average (3 communes assessed)</title>" in trend_html
     )
+
+
+# -- Every set per commune --------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_sets(area):
+    province, (north, _), first, (a, b, _, _) = area
+    second = make_criteria_set(n_criteria=3, title=Title.NTMNC, short_name="Nâng cao thử")
+    make_assessment(unit=a, criteria_set=second, met=[1, 2], assessed_on=datetime.date(2024, 9, 1))
+    make_assessment(unit=a, criteria_set=second, met=[1], assessed_on=datetime.date(2025, 9, 1))
+    return north, first, second, a, b
+
+
+def test_dashboard_rows_carry_every_set_the_commune_is_tracked_on(two_sets):
+    from reports.dashboard import district_dashboard
+
+    north, first, second, a, b = two_sets
+
+    board = district_dashboard(north, as_of=TODAY)
+
+    row_a = next(r for r in board.rows if r.commune == a)
+    assert [(x.criteria_set, x.criteria_met, x.criteria_total) for x in row_a.all_sets] == [
+        (first, 4, 4),
+        (second, 2, 3),  # the 2025-09 assessment is after the as-of date
+    ]
+    assert board.table_sets == [first, second]
+
+
+def test_dashboard_table_shows_a_progress_bar_per_set(client, two_sets):
+    north, first, second, a, _ = two_sets
+
+    html = client.get(
+        reverse("reports:district_dashboard", args=[north.code]), {"as_of": "2025-06-01"}
+    ).content.decode()
+
+    table = html[html.index('id="progress"') : html.index('id="matrix"')]
+    assert table.count("<meter") == 3
+    assert "Nâng cao thử · 01/09/2024" in table
+    assert "2/3 criteria" in table
+
+
+def test_export_second_sheet_lists_every_set_per_commune(client, two_sets):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    north, first, second, a, b = two_sets
+    response = client.get(
+        reverse("reports:district_dashboard_xlsx", args=[north.code]), {"as_of": "2025-06-01"}
+    )
+
+    sheet = load_workbook(BytesIO(response.content)).worksheets[1]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][0] == north.name
+    assert rows[2][:6] == [
+        "Code",
+        "Commune",
+        f"{first.short_name} (/4)",
+        f"{first.short_name}: date",
+        "Nâng cao thử (/3)",
+        "Nâng cao thử: date",
+    ]
+    assert rows[3][:6] == [
+        a.code,
+        a.name,
+        4,
+        datetime.datetime(2024, 6, 30),
+        2,
+        datetime.datetime(2024, 9, 1),
+    ]
+    assert rows[4][:6] == [b.code, b.name, 2, datetime.datetime(2024, 6, 30), None, None]

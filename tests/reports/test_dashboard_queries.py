@@ -1,6 +1,6 @@
 """The dashboard runs a fixed number of queries: rendered for one commune and for many, each
 with several assessments, recognitions, targets and villages, the count is the same literal
-number (see reports.dashboard): 13, of which three (session, user, membership) decide
+number (see reports.dashboard): 14, of which three (session, user, membership) decide
 who is asking."""
 
 import datetime
@@ -66,7 +66,7 @@ def test_dashboard_query_count_is_constant(client, django_assert_num_queries, n_
     district, _ = populate(n_communes)
     url = reverse("reports:district_dashboard", args=[district.code])
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.content.decode().count('<td class="cell cell--met"') == 2 * n_communes
@@ -81,7 +81,7 @@ def test_dashboard_query_count_with_chosen_set_and_kind(
     district, sets = populate(n_communes)
     url = reverse("reports:district_dashboard", args=[district.code])
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(url, {"set": sets[1].code, "kind": "xa", "as_of": "2023-01-01"})
 
     assert response.content.decode().count('<td class="cell cell--met"') == 2 * n_communes
@@ -90,7 +90,7 @@ def test_dashboard_query_count_with_chosen_set_and_kind(
 def test_dashboard_query_count_for_a_district_without_communes(client, django_assert_num_queries):
     district = make_district()
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(reverse("reports:district_dashboard", args=[district.code]))
 
     assert response.status_code == 200
