@@ -153,7 +153,13 @@ def national_dashboard(request):
     their own for a province office); a user below province level has no ranking: 404."""
     provinces = access.provinces_for_ranking(request.user)
     form = DashboardFilterForm(request.GET)
-    as_of = form.cleaned_data["as_of"] if form.is_valid() else timezone.localdate()
+    form.is_valid()
+    if "as_of" in form.errors:
+        # Only the date applies to the ranking; a bad one is said, not silently replaced.
+        return render(
+            request, "reports/dashboard_bad_filter.html", {"unit": None, "form": form}, status=400
+        )
+    as_of = form.cleaned_data.get("as_of") or timezone.localdate()
     ranking = dashboard.national_ranking(provinces, as_of)
     if not ranking:
         raise Http404

@@ -210,6 +210,13 @@ def test_national_dashboard_admin_sees_every_province(client):
         assert name in html
 
 
+def test_national_dashboard_bad_date_is_400_not_today(client):
+    response = client.get(reverse("reports:national_dashboard"), {"as_of": "31/02/2024"})
+
+    assert response.status_code == 400
+    assert "Tỉnh Hà Tĩnh" not in response.content.decode()
+
+
 def test_national_dashboard_province_office_sees_only_its_province(client):
     client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=Province.objects.get(code="42")))
 
