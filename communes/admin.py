@@ -8,7 +8,7 @@ from import_export.admin import ImportExportMixin
 from .enums import Region
 from .models import Commune, District, Membership, Province, Statistic, Village
 from .resources import CommuneResource, DistrictResource, ProvinceResource, VillageResource
-from .selectors import scope_for
+from .selectors import scope_for, scoped
 
 
 def _count(model, fk: str):
@@ -116,6 +116,13 @@ class CommuneRegionFilter(RegionFilter):
 # -- Units ------------------------------------------------------------------------------------
 
 
+class ScopedAdminMixin:
+    """Everyone reads only their own subtree, in the admin too (communes.selectors.scoped)."""
+
+    def get_queryset(self, request):
+        return scoped(request.user, super().get_queryset(request))
+
+
 class UnitImportExportMixin(ImportExportMixin):
     """Import and export through communes.resources: dry run and confirm (the library's two
     steps), only for admins, and a province-scoped admin only within their province (the
@@ -139,7 +146,7 @@ class UnitImportExportMixin(ImportExportMixin):
 
 
 @admin.register(Province)
-class ProvinceAdmin(UnitImportExportMixin, admin.ModelAdmin):
+class ProvinceAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
     resource_classes = [ProvinceResource]
     list_display = [
         "code",
@@ -179,7 +186,7 @@ class ProvinceAdmin(UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(UnitImportExportMixin, admin.ModelAdmin):
+class DistrictAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
     resource_classes = [DistrictResource]
     list_display = [
         "code",
@@ -206,7 +213,7 @@ class DistrictAdmin(UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(UnitImportExportMixin, admin.ModelAdmin):
+class CommuneAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
     resource_classes = [CommuneResource]
     list_display = [
         "code",
@@ -251,7 +258,7 @@ class CommuneAdmin(UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(UnitImportExportMixin, admin.ModelAdmin):
+class VillageAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
     resource_classes = [VillageResource]
     list_display = ["code", "name", "kind", "commune", "commune_district", "valid_from", "valid_to"]
     list_display_links = ["code", "name"]
@@ -271,7 +278,7 @@ class VillageAdmin(UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Statistic)
-class StatisticAdmin(admin.ModelAdmin):
+class StatisticAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["commune", "year", "kind", "value", "source"]
     search_fields = ["commune__code", "commune__name", "source"]
     list_filter = ["kind", "year", CommuneRegionFilter, CommuneProvinceFilter]
@@ -281,7 +288,7 @@ class StatisticAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "unit_display"]
     search_fields = [
         "user__username",

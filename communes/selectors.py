@@ -131,3 +131,37 @@ def can_import(user, province: Province | None = None) -> bool:
     if scope.everything:
         return True
     return province is not None and province.pk == scope.province_id
+
+
+def scoped(user, queryset: QuerySet) -> QuerySet:
+    """``queryset`` narrowed to the user's subtree, whatever unit-bound model it lists: units,
+    statistics, memberships, or rows bound to a commune / village / district (assessments,
+    recognitions, targets), or to an assessment (evidence). Used by the admin."""
+    scope = scope_for(user)
+    if scope.everything:
+        return queryset
+    model = queryset.model
+    if model is Province:
+        return queryset.filter(pk__in=provinces_for_user(user).values("pk"))
+    if model is District:
+        return queryset.filter(pk__in=districts_for_user(user).values("pk"))
+    if model is Commune:
+        return queryset.filter(pk__in=communes_for_user(user).values("pk"))
+    if model is Village:
+        return queryset.filter(commune__in=communes_for_user(user).values("pk"))
+    if model is Membership:
+        # Memberships of units inside the subtree; a province admin also sees their own.
+        inside = (
+            Q(province__in=provinces_for_user(user).values("pk"))
+            | Q(district__in=districts_for_user(user).values("pk"))
+            | Q(commune__in=communes_for_user(user).values("pk"))
+        )
+        return queryset.filter(inside | Q(user=user))
+    field_names = {f.name for f in model._meta.get_fields()}
+    if "commune" in field_names and "village" in field_names and "district" in field_names:
+        return queryset.filter(unit_scope_q(user))
+    if "assessment" in field_names:
+        return queryset.filter(unit_scope_q(user, prefix="assessment__"))
+    if "commune" in field_names:
+        return queryset.filter(commune__in=communes_for_user(user).values("pk"))
+    raise TypeError(f"No scoping rule for {model.__name__}")

@@ -1,17 +1,46 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from communes.selectors import scope_for, scoped
 
 from .models import (
     Assessment,
+    AssessmentEvent,
     CriteriaSet,
     Criterion,
     CriterionResult,
+    Evidence,
     Indicator,
     IndicatorValue,
     Recognition,
     Target,
     Threshold,
 )
+
+
+class LegalObjectAdminMixin:
+    """Criteria sets are read by every administrator; a national set is changed only by a
+    national administrator, a provincial variant also by that province's administrator."""
+
+    def _set_of(self, obj):
+        return obj
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
+
+    def _may_change(self, request, obj):
+        scope = scope_for(request.user)
+        if scope.everything or obj is None:
+            return scope.everything or scope.is_admin
+        province_id = self._province_id_of(obj)
+        return scope.is_admin and province_id is not None and province_id == scope.province_id
+
+    def _province_id_of(self, obj):
+        return self._set_of(obj).province_id
 
 
 class CriterionInline(admin.TabularInline):
@@ -22,7 +51,7 @@ class CriterionInline(admin.TabularInline):
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(admin.ModelAdmin):
+class CriteriaSetAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("short_name", "code", "level", "title", "valid_from", "valid_to", "province")
     list_filter = ("level", "title", ("province", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "short_name", "legal_basis")
@@ -39,13 +68,16 @@ class IndicatorInline(admin.TabularInline):
 
 
 @admin.register(Criterion)
-class CriterionAdmin(admin.ModelAdmin):
+class CriterionAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("number", "name", "criteria_set", "group", "verification", "is_placeholder")
     list_filter = ("criteria_set", "verification", "is_placeholder")
     search_fields = ("name", "criteria_set__code", "criteria_set__name")
     list_select_related = ("criteria_set",)
     ordering = ("criteria_set", "number")
     inlines = [IndicatorInline]
+
+    def _set_of(self, obj):
+        return obj.criteria_set
 
 
 class ThresholdInline(admin.TabularInline):
@@ -56,7 +88,7 @@ class ThresholdInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "criterion", "kind", "comparison", "verification")
     list_filter = ("criterion__criteria_set", "kind", "verification", "is_placeholder")
     search_fields = ("code", "name", "criterion__name", "criterion__criteria_set__code")
@@ -64,14 +96,21 @@ class IndicatorAdmin(admin.ModelAdmin):
     autocomplete_fields = ("criterion",)
     inlines = [ThresholdInline]
 
+    def _set_of(self, obj):
+        return obj.criterion.criteria_set
+
 
 @admin.register(Threshold)
-class ThresholdAdmin(admin.ModelAdmin):
+class ThresholdAdmin(LegalObjectAdminMixin, SimpleHistoryAdmin):
     list_display = ("indicator", "scope", "region", "commune_group", "province", "year", "value")
     list_filter = ("scope", "region", "commune_group", "indicator__criterion__criteria_set")
     search_fields = ("indicator__code", "indicator__name", "value_text")
     list_select_related = ("indicator", "province")
     autocomplete_fields = ("indicator", "province")
+
+    def _province_id_of(self, obj):
+        # A province's own threshold belongs to it, even on a national set.
+        return obj.province_id or obj.indicator.criterion.criteria_set.province_id
 
 
 class CriterionResultInline(admin.TabularInline):
@@ -89,7 +128,11 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 class UnitAdminMixin:
-    """Shared list columns for rows bound to a commune, village or district."""
+    """Rows bound to a commune, village or district: shared list columns, and everyone reads
+    only their own subtree (communes.selectors.scoped)."""
+
+    def get_queryset(self, request):
+        return scoped(request.user, super().get_queryset(request))
 
     list_select_related = ("commune", "village", "district")
     autocomplete_fields = ("commune", "village", "district")
@@ -108,7 +151,7 @@ class UnitAdminMixin:
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(UnitAdminMixin, admin.ModelAdmin):
+class AssessmentAdmin(UnitAdminMixin, SimpleHistoryAdmin):
     list_display = ("unit_name", "criteria_set", "assessed_on", "status", "is_imported")
     list_filter = ("status", "criteria_set", "is_imported", "commune__province")
     list_select_related = ("commune", "village", "district", "criteria_set")
@@ -118,7 +161,7 @@ class AssessmentAdmin(UnitAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Recognition)
-class RecognitionAdmin(UnitAdminMixin, admin.ModelAdmin):
+class RecognitionAdmin(UnitAdminMixin, SimpleHistoryAdmin):
     list_display = ("unit_name", "title", "decision_number", "decided_on", "revoked_on")
     list_filter = ("title", ("revoked_on", admin.EmptyFieldListFilter), "commune__province")
     date_hierarchy = "decided_on"
@@ -129,3 +172,39 @@ class RecognitionAdmin(UnitAdminMixin, admin.ModelAdmin):
 class TargetAdmin(UnitAdminMixin, admin.ModelAdmin):
     list_display = ("unit_name", "title", "planned_year")
     list_filter = ("title", "planned_year", "commune__province")
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(SimpleHistoryAdmin):
+    """Evidence metadata; the file itself is only served by the permission-checked view."""
+
+    list_display = ("title", "assessment", "criterion", "document_number", "uploaded_at")
+    search_fields = ("title", "document_number", "original_name")
+    list_select_related = ("assessment__commune", "assessment__criteria_set", "criterion")
+    readonly_fields = ("file", "original_name", "content_type", "size", "uploaded_by")
+    raw_id_fields = ("assessment", "criterion")
+
+    def get_queryset(self, request):
+        return scoped(request.user, super().get_queryset(request))
+
+
+@admin.register(AssessmentEvent)
+class AssessmentEventAdmin(admin.ModelAdmin):
+    """The workflow timeline is a record: it is read here, never edited."""
+
+    list_display = ("assessment", "action", "from_status", "to_status", "actor", "created_at")
+    list_filter = ("action",)
+    list_select_related = ("assessment__commune", "assessment__criteria_set", "actor")
+    search_fields = ("assessment__commune__name", "reason")
+
+    def get_queryset(self, request):
+        return scoped(request.user, super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,55 @@
+"""The admin obeys the same subtree rule as every page."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from communes.enums import Role
+from communes.models import Commune, Membership, Province
+from criteria.models import Assessment, CriteriaSet
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hatinh_admin(client):
+    """An administrator scoped to Hà Tĩnh, with every model permission."""
+    user = get_user_model().objects.create_user(
+        "hatinh-admin", password="Long-enough-pw-1", is_staff=True
+    )
+    user.user_permissions.set(Permission.objects.all())
+    Membership.objects.create(user=user, role=Role.ADMIN, province=Province.objects.get(code="42"))
+    client.force_login(user)
+    return client
+
+
+def changelist(client, model, **params):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return client.get(url, params).content.decode()
+
+
+def test_scoped_admin_lists_only_its_province(hatinh_admin):
+    assert "Xã Lâm Hợp" in changelist(hatinh_admin, Commune, q="Lâm Hợp")
+    assert "Xã Lộc Bổn" not in changelist(hatinh_admin, Commune, q="Lộc Bổn")
+    body = changelist(hatinh_admin, Assessment)
+    assert "Xã Lâm Hợp" in body and "Xã Thuận Lộc" in body
+    assert "Xã Quê Mỹ Thạnh" not in body  # Long An
+
+
+def test_scoped_admin_cannot_open_a_unit_elsewhere(hatinh_admin):
+    loc_bon = Commune.objects.get(code="20128")
+    url = reverse("admin:communes_commune_change", args=[loc_bon.pk])
+    response = hatinh_admin.get(url)
+    assert response.status_code == 302  # the admin's "does not exist" answer
+    assert response.url == reverse("admin:index")
+
+
+def test_scoped_admin_changes_only_its_provincial_set(hatinh_admin):
+    national = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
+    provincial = CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020")
+    national_url = reverse("admin:criteria_criteriaset_change", args=[national.pk])
+    provincial_url = reverse("admin:criteria_criteriaset_change", args=[provincial.pk])
+    assert 'name="_save"' not in hatinh_admin.get(national_url).content.decode()
+    assert hatinh_admin.post(national_url, {"name": "x"}).status_code == 403
+    assert 'name="_save"' in hatinh_admin.get(provincial_url).content.decode()
