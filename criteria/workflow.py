@@ -191,7 +191,9 @@ def _locked(assessment: Assessment) -> Assessment:
     """Re-read the dossier under a row lock (a no-op on SQLite, whose IMMEDIATE transactions
     already serialise writers)."""
     return (
-        Assessment.objects.select_for_update()
+        # of=("self",): lock only the dossier row; PostgreSQL refuses FOR UPDATE on the
+        # nullable side of the outer joins that select_related adds.
+        Assessment.objects.select_for_update(of=("self",))
         .select_related("commune__district", "village__commune", "district", "criteria_set")
         .get(pk=assessment.pk)
     )
