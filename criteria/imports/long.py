@@ -149,6 +149,7 @@ def parse_long(
 
     errors: list[CellError] = []
     skipped: list[tuple[int, str]] = []
+    labels: dict[int, str] = {}
     # (commune code, date) -> {"first": sheet row, "values": {key: value}, "positions": ...}
     groups: dict[tuple[str, datetime.date], dict] = {}
     seen: dict[tuple[str, datetime.date, str], int] = {}
@@ -180,6 +181,8 @@ def parse_long(
                     ),
                 )
         code, name = cell(r, "code"), cell(r, "name")
+        if code is not None or name is not None:
+            labels[r] = " ".join(str(v) for v in (code, name) if v is not None)
         if code is None and name is None:
             skipped.append((r, str(next((v for v in values if v is not None), ""))))
             continue
@@ -321,7 +324,9 @@ def parse_long(
             % {"sheet": sheet.title}
         )
     numbers = sorted({int(k) for k in keys if k.isdigit()})
-    return ParsedSheet(sheet.title, dataset, positions, errors, skipped, numbers, criteria_set)
+    return ParsedSheet(
+        sheet.title, dataset, positions, errors, skipped, numbers, criteria_set, labels
+    )
 
 
 def _column_order(key: str):

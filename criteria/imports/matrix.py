@@ -53,6 +53,9 @@ class ParsedSheet:
     skipped: list[tuple[int, str]]
     criteria: list[int]
     criteria_set: CriteriaSet | None = None
+    # Sheet row -> the unit as written (code or name), so that a row rejected while reading
+    # can still be named in the preview.
+    labels: dict[int, str] = field(default_factory=dict)
 
 
 def criterion_for_header(value, by_name: dict[str, int], numbers: set[int]) -> int | None:
@@ -184,6 +187,7 @@ def parse_matrix(
     headers = ["row", "commune", "assessed_on", *[str(n) for n in numbers]]
     dataset = tablib.Dataset(headers=headers)
     positions, errors, skipped = [], [], []
+    labels: dict[int, str] = {}
     seen: dict[tuple[str, datetime.date], int] = {}
 
     def error(row, col, message):
@@ -203,6 +207,8 @@ def parse_matrix(
             skipped.append((r, str(name or first_text)))
             continue
         marks = {n: sheet.value(r, c) for n, c in columns.criteria.items()}
+        if code is not None or name is not None:
+            labels[r] = " ".join(str(v) for v in (code, name) if v is not None)
         if code is None and name is None:
             if any(v is not None for v in marks.values()):
                 error(r, columns.code or columns.name, _("The row has marks but no commune."))
@@ -280,7 +286,9 @@ def parse_matrix(
             _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
             % {"sheet": sheet.title}
         )
-    return ParsedSheet(sheet.title, dataset, positions, errors, skipped, numbers, criteria_set)
+    return ParsedSheet(
+        sheet.title, dataset, positions, errors, skipped, numbers, criteria_set, labels
+    )
 
 
 def _check_total(sheet, r, col, statuses, row_has_errors, error):

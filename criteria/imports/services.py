@@ -79,6 +79,7 @@ class PreviewRow:
     action: str  # "new", "update", "skip" (unchanged) or "invalid"
     summary: str = ""
     changes: list[str] = field(default_factory=list)
+    kind: str = ""  # what the row describes, when a file mixes kinds (a set's sheets)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Preview:
     errors: list[CellError]
     skipped: list[tuple[int, str]]
     fingerprint: str
+    subject: str = ""  # what the file is about, when it is one thing (a set's code)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -238,6 +240,8 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
                     changes=changes,
                 )
             )
+    rows += _rejected_while_reading(parsed, rows)
+    rows.sort(key=lambda r: r.sheet_row)
     errors.sort(key=lambda e: (e.row or 0, e.column or 0))
     fingerprint = hashlib.sha256(
         json.dumps(
@@ -247,6 +251,25 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
         ).encode()
     ).hexdigest()
     return Preview(file_name, parsed.sheet, rows, errors, parsed.skipped, fingerprint)
+
+
+def _rejected_while_reading(parsed: ParsedSheet, rows: list[PreviewRow]) -> list[PreviewRow]:
+    """Rows the parser refused before the resource saw them, so that the row-by-row table
+    lists every row of the sheet, not only those that reached the dry run."""
+    listed = {r.sheet_row for r in rows}
+    messages: dict[int, list[str]] = {}
+    for error in parsed.errors:
+        if error.row and error.row not in listed:
+            messages.setdefault(error.row, []).append(error.message)
+    return [
+        PreviewRow(
+            sheet_row=number,
+            unit=parsed.labels.get(number, ""),
+            action="invalid",
+            summary=" ".join(texts),
+        )
+        for number, texts in messages.items()
+    ]
 
 
 def _row_messages(row_result):

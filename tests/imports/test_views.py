@@ -242,3 +242,17 @@ def test_matrix_template_has_the_sets_criteria_and_the_districts_communes(client
     assert rows[2][:4] == ("Mã ĐVHC", "Đơn vị", "Ngày đánh giá", "1")
     assert rows[2][-2:] == ("19", "Số tiêu chí đạt")
     assert {r[0] for r in rows[3:]} == set(tan_tru.communes.values_list("code", flat=True))
+
+
+def test_rows_rejected_while_reading_are_in_the_row_by_row_table(client):
+    from .workbooks import marks, summary_sheet, to_bytes
+
+    rows = [("28078", "Xã Tân Bình", marks(met=[1]), 1), ("", "Xã Không Có", marks(), 0)]
+    response = post_file(login(client, "admin"), data=to_bytes(summary_sheet(rows)))
+    preview = client.get(response.url)
+
+    rejected = [r for r in preview.context["preview"].rows if r.action == "invalid"]
+    assert [r.unit for r in rejected] == ["Xã Không Có"]
+    assert "No commune" in rejected[0].summary
+    table = preview.content.decode().split("Row by row")[1]
+    assert "Xã Không Có" in table and "rejected" in table
