@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communes.enums import Role
-from communes.selectors import communes_for_user, scope_for
+from communes.selectors import can_import, communes_for_user, scope_for
 
 from . import selectors, workflow
 from .forms import (
@@ -60,6 +60,7 @@ def set_detail(request, code):
             "missing_indicators": max(
                 (criteria_set.declared_indicator_count or 0) - n_indicators, 0
             ),
+            "can_import": can_import(request.user, criteria_set.province),
         },
     )
 

@@ -78,3 +78,44 @@ class AssessmentImportForm(forms.Form):
                 "criteria_set", _("Choose the criteria set: its criteria are the sheet's columns.")
             )
         return data
+
+
+class SetImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Criteria set workbook (.xlsx)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        help_text=_(
+            "Sheets “set”, “criteria”, “indicators” and “thresholds”, as in the template or a "
+            "set's own workbook."
+        ),
+    )
+
+
+class DistrictChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        # Many provinces have a district of the same name.
+        return f"{obj.name} — {obj.province.name}"
+
+
+class MatrixTemplateForm(forms.Form):
+    """Read with GET by ``imports:template``: the set by code, the unit by pk."""
+
+    criteria_set = forms.ModelChoiceField(
+        label=_("Criteria set"), queryset=CriteriaSet.objects, to_field_name="code"
+    )
+    province = forms.ModelChoiceField(label=_("Province"), queryset=None, required=False)
+    district = DistrictChoiceField(
+        label=_("District"),
+        queryset=None,
+        required=False,
+        help_text=_("The sheet gets one row per commune of the district, or of the province."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        provinces = provinces_for_user(user)
+        self.fields["province"].queryset = provinces
+        self.fields["district"].queryset = districts_for_user(user).select_related("province")
+        self.fields["criteria_set"].queryset = criteria_sets_for_user(user, provinces)
+        if provinces.count() == 1:
+            self.fields["province"].initial = provinces.get()

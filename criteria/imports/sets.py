@@ -84,6 +84,7 @@ class _Writer:
     def __init__(self):
         self.rows: list[PreviewRow] = []
         self.errors: list[CellError] = []
+        self.changed: list[list[str]] = []  # field names per row, for the fingerprint
 
     def error(self, sheet, header, r, column, value, message):
         col = header.index(column) + 1 if column in header else None
@@ -91,7 +92,9 @@ class _Writer:
 
     def upsert(self, model, lookup, values, *, where, label):
         sheet, header, r, row = where
+        kind = model._meta.model_name
         obj = model.objects.filter(**lookup).first()
+        changed = []
         if obj is None:
             obj, action = model(**lookup, **values), "new"
         else:
@@ -106,20 +109,48 @@ class _Writer:
                 for field, messages in e.message_dict.items():
                     column = {"value_text": "text", "criteria_set": "code"}.get(field, field)
                     self.error(sheet, header, r, column, row.get(column), " ".join(messages))
-                self.rows.append(PreviewRow(r, label, "invalid"))
+                self.rows.append(PreviewRow(r, label, "invalid", kind=kind))
+                self.changed.append([])
                 return None
             obj.save()
-        self.rows.append(PreviewRow(r, label, action))
+        changes = [str(model._meta.get_field(k).verbose_name) for k in changed]
+        self.changed.append(changed)
+        self.rows.append(PreviewRow(r, label, action, changes=changes, kind=kind))
         return obj
 
+    def reject_unlisted(self, sheets: dict[str, str]):
+        """Rows refused before any upsert (no number, unknown indicator, no source...) join
+        the row-by-row list, so it covers every row of every sheet."""
+        listed = {(x.kind, x.sheet_row) for x in self.rows}
+        messages: dict[tuple[str, int], list[str]] = {}
+        for error in self.errors:
+            kind = sheets.get(error.sheet, "")
+            if error.row and (kind, error.row) not in listed:
+                messages.setdefault((kind, error.row), []).append(error.message)
+        for (kind, r), texts in messages.items():
+            self.rows.append(PreviewRow(r, "", "invalid", summary=" ".join(texts), kind=kind))
 
-def import_criteria_set(*, user, data: bytes, file_name: str, apply: bool = False) -> Preview:
+
+KINDS = {"set": "criteriaset", "criteria": "criterion", "indicators": "indicator",
+         "thresholds": "threshold"}  # fmt: skip
+
+
+class SetImportChanged(ImportFileError):
+    """The outcome differs from the preview the user confirmed; nothing was written."""
+
+
+def import_criteria_set(
+    *, user, data: bytes, file_name: str, apply: bool = False, fingerprint: str | None = None
+) -> Preview:
     """Create or update a criteria set from its workbook. With ``apply`` False (the dry run)
-    everything is rolled back; otherwise it is written only if no row is rejected.
+    everything is rolled back; otherwise it is written only if no row is rejected and, when
+    ``fingerprint`` is given, only if the outcome is the preview the user saw.
 
     Side effects when applied: creates or updates one CriteriaSet and its Criterion,
     Indicator and Threshold rows, in one transaction. Raises SetInUse, with nothing written,
-    when the set exists and assessments use it; ImportFileError for an unreadable workbook.
+    when the set exists and assessments use it; SetImportChanged when the outcome no longer
+    matches ``fingerprint``; ImportFileError for an unreadable workbook or a set outside the
+    user's province.
     """
     book = read_book(data, file_name)
     if book.kind != "xlsx":
@@ -132,7 +163,11 @@ def import_criteria_set(*, user, data: bytes, file_name: str, apply: bool = Fals
         )
     r, row = set_rows[0]
     code = _text(row.get("code"))
+    scope = scope_for(user)
     existing = CriteriaSet.objects.filter(code=code).first()
+    if existing is not None and not scope.everything and existing.province_id != scope.province_id:
+        # Checked before "in use" so that another province's sets reveal nothing.
+        raise ImportFileError(_("You may only import the provincial variant of your own province."))
     if existing is not None:
         used = Assessment.objects.filter(criteria_set=existing).count()
         if used:
@@ -144,23 +179,50 @@ def import_criteria_set(*, user, data: bytes, file_name: str, apply: bool = Fals
                 )
                 % {"code": code, "n": used}
             )
-    scope = scope_for(user)
+    sheets = {
+        s.title: KINDS[kind]
+        for kind in SHEETS
+        for s in book.sheets
+        if fold(s.title) in SHEETS[kind]
+    }
     writer = _Writer()
     with transaction.atomic():
         criteria_set = _write_set(writer, (set_sheet, set_header, r, row), code, scope)
         if criteria_set is not None:
             _write_children(writer, book, criteria_set)
+        writer.reject_unlisted(sheets)
+        order = list(KINDS.values())
+        writer.rows.sort(key=lambda x: (order.index(x.kind) if x.kind in order else 9, x.sheet_row))
+        writer.errors.sort(key=lambda e: (e.sheet, e.row or 0, e.column or 0))
+        # Language-independent: the preview and the confirmation may be seen in different
+        # languages, the outcome is the same.
+        digest = hashlib.sha256(
+            json.dumps(
+                [[x.kind, x.sheet_row, x.action] for x in writer.rows]
+                + sorted(writer.changed)
+                + [[e.sheet, e.row, e.column, e.shown_value] for e in writer.errors],
+                ensure_ascii=False,
+            ).encode()
+        ).hexdigest()
+        if apply and fingerprint is not None and digest != fingerprint:
+            transaction.set_rollback(True)
+            raise SetImportChanged(
+                _("The data changed since the preview. Check the new preview before confirming.")
+            )
         if not apply or writer.errors:
             transaction.set_rollback(True)
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [[x.sheet_row, x.unit, x.action] for x in writer.rows]
-            + [[e.sheet, e.row, e.column, e.message] for e in writer.errors],
-            ensure_ascii=False,
-        ).encode()
-    ).hexdigest()
-    writer.errors.sort(key=lambda e: (e.sheet, e.row or 0, e.column or 0))
-    return Preview(file_name, set_sheet, writer.rows, writer.errors, [], fingerprint)
+    return Preview(file_name, set_sheet, writer.rows, writer.errors, [], digest, code)
+
+
+def counts_by_kind(preview: Preview) -> list[tuple[str, dict[str, int]]]:
+    """(kind, {action: rows}) for the set, its criteria, indicators and thresholds."""
+    table = {
+        kind: dict.fromkeys(("new", "update", "skip", "invalid"), 0) for kind in KINDS.values()
+    }
+    for row in preview.rows:
+        if row.kind in table:
+            table[row.kind][row.action] += 1
+    return list(table.items())
 
 
 def _province(writer, where, column, value):

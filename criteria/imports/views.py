@@ -9,13 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communes.selectors import can_import, districts_for_user, provinces_for_user, scope_for
+from criteria.models import CriteriaSet
 
-from . import exports, services
+from . import exports, services, sets
 from .errors import ImportFileError
-from .forms import AssessmentImportForm, criteria_sets_for_user
+from .forms import AssessmentImportForm, MatrixTemplateForm, SetImportForm, criteria_sets_for_user
 from .services import ImportChanged, ImportOptions
 
 SESSION_KEY = "assessment_imports"
+SET_SESSION_KEY = "set_imports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -23,9 +25,9 @@ def _forbidden(request):
     return render(request, "imports/forbidden.html", status=403)
 
 
-def _record(request, token):
+def _record(request, token, key=SESSION_KEY):
     """The caller's own stored upload; another user's token (or a stale one) is a 404."""
-    record = request.session.get(SESSION_KEY, {}).get(token)
+    record = request.session.get(key, {}).get(token)
     if record is None:
         raise Http404
     return record
@@ -67,7 +69,8 @@ def upload(request):
             imports[record["token"]] = record
             request.session[SESSION_KEY] = imports
             return redirect("imports:preview", token=record["token"])
-    return render(request, "imports/upload.html", {"form": form})
+    template_form = MatrixTemplateForm(user=request.user, auto_id="template_%s")
+    return render(request, "imports/upload.html", {"form": form, "template_form": template_form})
 
 
 def _preview(request, record):
@@ -207,3 +210,107 @@ def _pk_in(queryset, value):
     if not str(value).isdigit():
         raise Http404
     return get_object_or_404(queryset, pk=value)
+
+
+# -- Criteria-set workbooks -----------------------------------------------------------------
+
+
+def _importable_set(request, code):
+    """A set the user may replace from a workbook (national sets: national admins only; a
+    provincial variant: also its province's admins); any other is a 404."""
+    criteria_set = get_object_or_404(CriteriaSet.objects.select_related("province"), code=code)
+    if not can_import(request.user, criteria_set.province):
+        raise Http404
+    return criteria_set
+
+
+def _forget(request, key, token):
+    records = request.session.get(key, {})
+    records.pop(token, None)
+    request.session[key] = records
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_upload(request):
+    """Upload a set's workbook; the dry run's outcome is kept for the preview."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    code = request.GET.get("set", "")
+    criteria_set = _importable_set(request, code) if code else None
+    form = SetImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read(services.max_upload_bytes() + 1)
+        try:
+            preview = sets.import_criteria_set(user=request.user, data=data, file_name=upload.name)
+        except ImportFileError as e:
+            form.add_error("file", str(e))
+        else:
+            record = services.store_upload(data=data, file_name=upload.name)
+            record["fingerprint"] = preview.fingerprint
+            records = request.session.get(SET_SESSION_KEY, {})
+            records[record["token"]] = record
+            request.session[SET_SESSION_KEY] = records
+            return redirect("imports:set_preview", token=record["token"])
+    return render(request, "imports/set_upload.html", {"form": form, "criteria_set": criteria_set})
+
+
+@login_required
+def set_preview(request, token):
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    record = _record(request, token, SET_SESSION_KEY)
+    try:
+        result = sets.import_criteria_set(
+            user=request.user, data=services.load_upload(record), file_name=record["file_name"]
+        )
+    except (ImportChanged, ImportFileError) as e:
+        messages.error(request, str(e))
+        return redirect("imports:set_upload")
+    changed = result.fingerprint != record["fingerprint"]
+    if changed:
+        # The data moved since the upload; what the user sees now is what confirm applies.
+        records = request.session[SET_SESSION_KEY]
+        records[token] = {**record, "fingerprint": result.fingerprint}
+        request.session[SET_SESSION_KEY] = records
+    context = {
+        "preview": result,
+        "token": token,
+        "by_kind": sets.counts_by_kind(result),
+        "changed": changed,
+    }
+    return render(request, "imports/set_preview.html", context)
+
+
+@login_required
+@require_POST
+def set_confirm(request, token):
+    """Apply exactly the previewed outcome: same bytes (SHA-256), same fingerprint."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    record = _record(request, token, SET_SESSION_KEY)
+    try:
+        result = sets.import_criteria_set(
+            user=request.user,
+            data=services.load_upload(record),
+            file_name=record["file_name"],
+            apply=True,
+            fingerprint=record["fingerprint"],
+        )
+    except (ImportChanged, ImportFileError) as e:
+        messages.error(request, str(e))
+        if isinstance(e, sets.SetImportChanged):
+            return redirect("imports:set_preview", token=token)
+        return redirect("imports:set_upload")
+    if result.errors:
+        messages.error(request, _("Some rows are rejected; nothing was imported."))
+        return redirect("imports:set_preview", token=token)
+    services.discard_upload(record)
+    _forget(request, SET_SESSION_KEY, token)
+    messages.success(
+        request,
+        _("Imported %(file)s: %(new)s created, %(update)s updated, %(skip)s unchanged.")
+        % {"file": record["file_name"], **result.counts},
+    )
+    return redirect("criteria:set_detail", code=result.subject)
