@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -64,7 +65,13 @@ def upload(request):
             form.add_error("file", str(e))
         else:
             record = services.store_upload(data=data, file_name=upload.name)
-            record.update(options=options.to_json(), fingerprint=preview.fingerprint)
+            # The fingerprint holds the preview's messages, which are in the page's language:
+            # confirm re-runs the preview in that same language.
+            record.update(
+                options=options.to_json(),
+                fingerprint=preview.fingerprint,
+                language=translation.get_language(),
+            )
             imports = request.session.get(SESSION_KEY, {})
             imports[record["token"]] = record
             request.session[SESSION_KEY] = imports
@@ -107,13 +114,14 @@ def confirm(request, token):
     options = ImportOptions.from_json(record["options"])
     try:
         data = services.load_upload(record)
-        result = services.apply_import(
-            user=request.user,
-            data=data,
-            file_name=record["file_name"],
-            options=options,
-            fingerprint=record["fingerprint"],
-        )
+        with translation.override(record.get("language")):
+            result = services.apply_import(
+                user=request.user,
+                data=data,
+                file_name=record["file_name"],
+                options=options,
+                fingerprint=record["fingerprint"],
+            )
     except (ImportChanged, ImportFileError) as e:
         messages.error(request, str(e))
         return redirect("imports:preview", token=token)

@@ -256,3 +256,13 @@ def test_rows_rejected_while_reading_are_in_the_row_by_row_table(client):
     assert "No commune" in rejected[0].summary
     table = preview.content.decode().split("Row by row")[1]
     assert "Xã Không Có" in table and "rejected" in table
+
+
+def test_confirm_after_switching_language_applies_the_preview(client, settings):
+    login(client, "admin")
+    response = post_file(client)
+    token = response.url.rstrip("/").rsplit("/", 1)[-1]
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"  # the user switches language
+    client.post(reverse("imports:confirm", args=[token]))
+
+    assert Assessment.objects.filter(commune__code="28093").count() == 1
