@@ -259,10 +259,17 @@ def test_rows_rejected_while_reading_are_in_the_row_by_row_table(client):
 
 
 def test_confirm_after_switching_language_applies_the_preview(client, settings):
+    # An update's change list is worded in the page's language ("criterion 9: …").
+    que_my_thanh = Assessment.objects.get(commune__code="28084")
+    que_my_thanh.status = AssessmentStatus.APPROVED
+    que_my_thanh.save()
+    que_my_thanh.results.filter(criterion__number=9).update(status="met")
     login(client, "admin")
-    response = post_file(client)
+    response = post_file(client, status=AssessmentStatus.APPROVED)
+    assert "criterion 9" in client.get(response.url).content.decode()
     token = response.url.rstrip("/").rsplit("/", 1)[-1]
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"  # the user switches language
     client.post(reverse("imports:confirm", args=[token]))
 
     assert Assessment.objects.filter(commune__code="28093").count() == 1
+    assert que_my_thanh.results.get(criterion__number=9).status == "not_met"
