@@ -169,7 +169,8 @@ def _notify(assessment: Assessment, role: str, subject: str, body: str) -> None:
     if not recipients:
         return
     link = settings.SITE_URL.rstrip("/") + reverse("criteria:assessment", args=[assessment.pk])
-    message = f"{body}\n\n{_('Open the dossier')}: {link}\n"
+    open_label = _("Open the dossier")
+    message = f"{body}\n\n{open_label}: {link}\n"
     # After commit: no mail goes out for a transition that was rolled back.
     transaction.on_commit(
         lambda: send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, recipients)
@@ -673,7 +674,9 @@ def recognise(
         decision_number=decision_number,
         decided_on=decided_on,
         signer=signer,
-        authority=_("Chairman of the People's Committee of %(province)s") % {"province": province},
+        # "Chủ tịch UBND tỉnh Hà Tĩnh": the unit's kind is lower case inside a phrase.
+        authority=_("Chairman of the People's Committee of %(province)s")
+        % {"province": province.name[:1].lower() + province.name[1:]},
     )
     recognition.unit = current.unit
     recognition.save()

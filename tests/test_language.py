@@ -23,3 +23,11 @@ def test_criterion_level_assessment_shows_no_indicator_count(client):
     body = client.get(reverse("reports:commune", args=["18130"])).content.decode()
     assert "12/17" in body
     assert "0/9" not in body
+
+
+def test_commune_heading_does_not_repeat_the_kind(client):
+    body = client.get(reverse("reports:commune", args=["20128"])).content.decode()
+    assert "<h1>Xã Lộc Bổn</h1>" in body
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("reports:commune", args=["20128"])).content.decode()
+    assert '<h1>Xã Lộc Bổn <span class="unit-kind">Commune (xã)</span></h1>' in english

@@ -20,6 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export.results import RowResult
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
@@ -296,7 +297,9 @@ def _summary(data_row: dict, numbers: list[int]) -> str:
         1 for key, value in data_row.items() if key.count(":") == 1 and key[:2] == "i:" and value
     )
     if indicators:
-        summary += " · " + _("%(n)s indicators") % {"n": indicators}
+        summary += " · " + ngettext("%(n)s indicator", "%(n)s indicators", indicators) % {
+            "n": indicators
+        }
     return summary
 
 

@@ -103,3 +103,10 @@ NOT_ASSESSED = _("Not assessed")
 def result(status):
     label = ResultStatus(status).label if status else NOT_ASSESSED
     return {"status": status or "none", "symbol": RESULT_SYMBOLS[status], "label": label}
+
+
+@register.filter
+def kind_unless_named(unit):
+    """The unit's kind label, unless its name already says it ("Xã Lộc Bổn" needs no "Xã")."""
+    label = str(unit.get_kind_display())
+    return "" if unit.name.casefold().startswith(label.casefold()) else label
