@@ -7,6 +7,8 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 # Extra arguments for both pytest runs, e.g. make test PYTEST_ARGS="-k thresholds -x".
 PYTEST_ARGS ?=
+# Extra arguments for `make bench`, e.g. BENCH_ARGS="--runs 50 --import-rows 1000".
+BENCH_ARGS ?=
 # Debian's chromium; Playwright drives it directly, so `playwright install` is never needed.
 CHROMIUM ?= /usr/bin/chromium
 
@@ -16,7 +18,7 @@ MANAGE = $(BIN)/python manage.py
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install venv demo serve migrate test lint format clean
+.PHONY: help install venv demo serve migrate test lint format clean bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -102,6 +104,14 @@ lint: $(STAMP) ## Check code style with ruff (no changes)
 format: $(STAMP) ## Fix what ruff can fix and reformat the code (make lint shows the rest)
 	$(BIN)/ruff check --fix --exit-zero .
 	$(BIN)/ruff format .
+
+# Not part of `make test`. The first run on a database loads all of Vietnam and generates its
+# history (a few minutes); later runs reuse it. BENCH_ARGS are passed on, e.g. "--runs 50".
+bench: export DEBUG = 0
+bench: export SECRET_KEY ?= bench-only-insecure-key
+bench: $(STAMP) ## National-scale benchmark on DATABASE_URL (default bench.sqlite3), see README
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove .venv, the SQLite database and collected static files
 	rm -rf $(VENV) staticfiles

@@ -1,0 +1,1 @@
+"""National-scale benchmark of the portal (not a test): `make bench`."""

@@ -1,0 +1,638 @@
+"""National-scale benchmark: dashboards, export, import, the assessment page, throughput.
+
+Runs against the database given by DATABASE_URL (default: the SQLite file bench.sqlite3),
+loading the national dataset (units, criteria sets, generate_history) when it is missing and
+reusing it otherwise. Prints a table and writes bench/results/<timestamp>.json.
+
+The efficiency figure of a page is the ratio of the server time of a full test-client request
+to the time of the bare SQL that request ran: every statement is recorded (SQL and params)
+during one request, then re-executed exactly, with its rows fetched, on the same connection
+in the same process.
+"""
+
+import argparse
+import asyncio
+import datetime
+import io
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS_DIR = BASE_DIR / "bench" / "results"
+# SQLite's BEGIN IMMEDIATE / COMMIT of an atomic block, which cannot nest in the replay's.
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+TARGETS_MS = {"district": 100, "province": 300, "national": 1000, "assessment": 150}
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ntm_portal.settings")
+    os.environ.setdefault("DATABASE_URL", f"sqlite:///{BASE_DIR / 'bench.sqlite3'}")
+    # Production-like: DEBUG off (no query log, cached templates). The key guards nothing.
+    os.environ.setdefault("DEBUG", "0")
+    os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
+    import django
+
+    django.setup()
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _p95(values):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and users
+# ---------------------------------------------------------------------------------------------
+
+
+def ensure_data(out):
+    from django.core.management import call_command
+
+    from communes.models import Commune
+    from criteria import generate
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    if Commune.objects.count() < generate.EXPECTED_COMMUNES or not (
+        generate.generated_assessments().exists()
+    ):
+        out("Loading the national dataset (units, criteria, generate_history)...")
+        call_command("load_admin_units", verbosity=0)
+        call_command("load_criteria", verbosity=0)
+        summary = generate.generate_history()
+        for line in summary.lines():
+            out("  " + line)
+        return round(time.perf_counter() - started, 1)
+    return None
+
+
+def bench_users():
+    """A national admin, the office of the largest district, and a commune official there
+    with a draft to edit (all reused between runs)."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count
+
+    from communes.enums import AssessmentStatus, CommuneKind, Role
+    from communes.models import Commune, District, Membership, Province
+    from criteria.models import Assessment, CriteriaSet
+
+    user_model = get_user_model()
+
+    def user(username, **membership):
+        obj, _ = user_model.objects.get_or_create(username=username)
+        Membership.objects.update_or_create(user=obj, defaults=membership)
+        return obj
+
+    district = (
+        District.objects.annotate(n=Count("communes"))
+        .order_by("-n", "code")
+        .select_related("province")
+    ).first()
+    small = (
+        District.objects.annotate(n=Count("communes")).filter(n__gt=0).order_by("n", "code")
+    ).first()
+    province = Province.objects.annotate(n=Count("communes")).order_by("-n", "code").first()
+    commune = (
+        Commune.objects.filter(district=district, kind=CommuneKind.COMMUNE).order_by("code").first()
+    )
+    admin = user("bench-national-admin", role=Role.ADMIN, province=None)
+    official = user("bench-commune-official", role=Role.COMMUNE_OFFICIAL, commune=commune)
+    criteria_set = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
+    draft, _ = Assessment.objects.get_or_create(
+        commune=commune,
+        criteria_set=criteria_set,
+        import_source="bench draft",
+        defaults={
+            "assessed_on": datetime.date(2025, 12, 20),
+            "status": AssessmentStatus.DRAFT,
+            "author": official,
+        },
+    )
+    return {
+        "admin": admin,
+        "official": official,
+        "district": district,
+        "small_district": small,
+        "province": province,
+        "draft": draft,
+        "criteria": list(criteria_set.criteria.order_by("number")),
+    }
+
+
+def _client(user):
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    return client
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages: time, query count, bare-SQL ratio
+# ---------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """Records (sql, params, many) of every statement, as the backend receives them."""
+
+    def __init__(self):
+        self.statements = []
+
+    def __call__(self, execute, sql, params, many, context):
+        self.statements.append((sql, params, many))
+        return execute(sql, params, many, context)
+
+
+def capture(fn):
+    from django.db import connection
+
+    recorder = Recorder()
+    with connection.execute_wrapper(recorder):
+        fn()
+    return recorder.statements
+
+
+def replay(statements) -> float:
+    """Run the statements again on the same connection, fetching every row; seconds."""
+    from django.db import connection
+
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for sql, params, many in statements:
+            if sql.split(" ", 1)[0].upper() in TRANSACTION_CONTROL:
+                continue  # the replay runs inside its own transaction (savepoints are kept)
+            if many:
+                cursor.executemany(sql, params)
+            else:
+                cursor.execute(sql, params)
+            if cursor.description is not None:
+                cursor.fetchall()
+    return time.perf_counter() - started
+
+
+def measure_page(name, request, *, runs, expect=200):
+    """``request`` makes one request and returns the response."""
+    from django.db import transaction
+
+    def once():
+        response = request()
+        if response.status_code != expect:
+            raise RuntimeError(f"{name}: HTTP {response.status_code}, expected {expect}")
+        if getattr(response, "streaming", False):
+            b"".join(response.streaming_content)
+        return response
+
+    for _ in range(2):
+        once()  # warm caches (templates, translations, the database's pages)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - started)
+    statements = capture(once)
+    # Writes (the session's last-access update, a saved draft) are replayed inside a
+    # transaction that is rolled back, so the replay changes nothing.
+    sql_times = []
+    for _ in range(runs):
+        with transaction.atomic():
+            sql_times.append(replay(statements))
+            transaction.set_rollback(True)
+    median, sql_median = statistics.median(times), statistics.median(sql_times)
+    return {
+        "name": name,
+        "runs": runs,
+        "median_ms": _ms(median),
+        "p95_ms": _ms(_p95(times)),
+        "queries": len(statements),
+        "sql_median_ms": _ms(sql_median),
+        "efficiency": round(median / sql_median, 2) if sql_median else None,
+    }
+
+
+def bench_pages(ctx, *, runs):
+    from django.urls import reverse
+
+    admin = _client(ctx["admin"])
+    district, small, province = ctx["district"], ctx["small_district"], ctx["province"]
+    url_district = reverse("reports:district_dashboard", args=[district.code])
+    url_small = reverse("reports:district_dashboard", args=[small.code])
+    url_province = reverse("reports:province_dashboard", args=[province.code])
+    url_national = reverse("reports:national_dashboard")
+    pages = [
+        measure_page("district dashboard", lambda: admin.get(url_district), runs=runs),
+        measure_page("province dashboard", lambda: admin.get(url_province), runs=runs),
+        measure_page("national overview", lambda: admin.get(url_national), runs=runs),
+    ]
+    pages[0]["area"] = f"{district.code} {district.name} ({district.n} communes)"
+    pages[1]["area"] = f"{province.code} {province.name} ({province.n} communes)"
+    # Query counts must not depend on the size of the area.
+    smallest = len(capture(lambda: admin.get(url_small)))
+    pages[0]["queries_smallest_district"] = smallest
+    return pages
+
+
+def bench_assessment(ctx, *, runs):
+    from django.urls import reverse
+
+    from criteria.models import Assessment
+
+    client = _client(ctx["official"])
+    draft = ctx["draft"]
+    url = reverse("criteria:assessment_edit", args=[draft.pk])
+    statuses = ("met", "basically_met", "not_met")
+
+    def post():
+        version = Assessment.objects.values_list("version", flat=True).get(pk=draft.pk)
+        data = {"version": str(version), "notes": "bench"}
+        for i, criterion in enumerate(ctx["criteria"]):
+            data[f"c{criterion.pk}-status"] = statuses[(i + version) % 3]
+            data[f"c{criterion.pk}-note"] = f"bench {version}"
+        return client.post(url, data)
+
+    opened = measure_page("assessment page (open)", lambda: client.get(url), runs=runs)
+    saved = measure_page("assessment page (save draft)", post, runs=runs, expect=302)
+    return [opened, saved]
+
+
+# ---------------------------------------------------------------------------------------------
+# Export and import
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_export(ctx, *, runs):
+    from django.urls import reverse
+
+    admin = _client(ctx["admin"])
+    url = reverse("reports:province_dashboard_xlsx", args=[ctx["province"].code])
+    admin.get(url)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = admin.get(url)
+        times.append(time.perf_counter() - started)
+    assert response.status_code == 200, response.status_code
+    tracemalloc.start()
+    admin.get(url)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "name": "province matrix export (xlsx)",
+        "area": f"{ctx['province'].code} {ctx['province'].name}",
+        "runs": runs,
+        "median_ms": _ms(statistics.median(times)),
+        "bytes": len(response.content),
+        "peak_memory_mb": round(peak / 2**20, 1),
+    }
+
+
+def national_matrix(rows: int | None) -> tuple[bytes, int]:
+    """A filled matrix workbook for the first ``rows`` rural communes (all when None)."""
+    import openpyxl
+
+    from communes.models import Commune
+
+    # Every commune, as the issue counts them (10,051 × 19).
+    communes = Commune.objects.order_by("code").values_list("code", "name", "kind")
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("NTM 2021-2025")
+    ws.append(["Mã ĐVHC", "Đơn vị", "Ngày đánh giá", *range(1, 20)])
+    marks = ("Đ", "Đ", "Đ", "CBĐ", "CĐ")
+    count = 0
+    for i, (code, name, _kind) in enumerate(communes):
+        if rows is not None and count >= rows:
+            break
+        ws.append([code, name, "20/12/2025", *(marks[(i + n) % 5] for n in range(19))])
+        count += 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue(), count
+
+
+def _import_once(ctx, data, *, apply):
+    from django.db import transaction
+
+    from communes.enums import AssessmentStatus
+    from criteria.imports import services
+    from criteria.models import CriteriaSet
+
+    options = services.ImportOptions(
+        criteria_set_id=CriteriaSet.objects.get(code="NTM_XA_2021_2025").pk,
+        status=AssessmentStatus.DRAFT,
+        fmt="matrix",
+    )
+    started = time.perf_counter()
+    preview = services.dry_run(
+        user=ctx["admin"], data=data, file_name="bench.xlsx", options=options
+    )
+    dry = time.perf_counter() - started
+    applied = None
+    if apply:
+        # Rolled back afterwards, so that the dataset stays as generated.
+        with transaction.atomic():
+            started = time.perf_counter()
+            services.apply_import(
+                user=ctx["admin"],
+                data=data,
+                file_name="bench.xlsx",
+                options=options,
+                fingerprint=preview.fingerprint,
+            )
+            applied = time.perf_counter() - started
+            transaction.set_rollback(True)
+    return preview, dry, applied
+
+
+def bench_import(ctx, *, rows, budget_s, probe_rows=200):
+    """Dry run and apply of the matrix import. The whole country, unless a sample of ``rows``
+    was asked for, or a ``probe_rows`` sample predicts more than ``budget_s`` for both (the
+    probe is then the reported sample)."""
+    from communes.models import Commune
+
+    total = Commune.objects.count()
+    data, n = national_matrix(rows if rows is not None else probe_rows)
+    tracemalloc.start()
+    preview, dry, applied = _import_once(ctx, data, apply=True)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    if rows is None and (dry + applied) * total / n <= budget_s:
+        data, n = national_matrix(None)
+        tracemalloc.start()
+        preview, dry, applied = _import_once(ctx, data, apply=True)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    if preview.errors:
+        raise RuntimeError(f"import errors: {preview.errors[:3]}")
+    return {
+        "name": "matrix import (19 criteria)",
+        "rows": n,
+        "sample": n < total,
+        "communes_in_country": total,
+        "preview": preview.counts,
+        "dry_run_s": round(dry, 2),
+        "dry_run_rows_per_s": round(n / dry, 1),
+        "apply_s": round(applied, 2),
+        "apply_rows_per_s": round(n / applied, 1),
+        "projected_country_s": round((dry + applied) * total / n, 1),
+        "peak_memory_mb": round(peak / 2**20, 1),
+        "note": "timed with tracemalloc on; apply includes the dry run it repeats first",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Throughput under gunicorn
+# ---------------------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _load(port, path, cookie, *, seconds, clients):
+    """``clients`` concurrent loops of GET requests to 127.0.0.1 (only) for ``seconds``."""
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode()
+    ok, errors, latencies = 0, 0, []
+    deadline = time.perf_counter() + seconds
+
+    async def client():
+        nonlocal ok, errors
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(request)
+                await writer.drain()
+                body = await reader.read()
+                writer.close()
+                status = body[9:12]
+            except OSError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - started)
+            if status == b"200":
+                ok += 1
+            else:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return ok, errors, elapsed, latencies
+
+
+def bench_throughput(ctx, *, seconds, clients, workers=2):
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(ctx["admin"])
+    cookie = client.cookies["sessionid"].value
+    port = _free_port()
+    env = dict(os.environ, ALLOWED_HOSTS="127.0.0.1")
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "ntm_portal.wsgi:application",
+            f"--workers={workers}",
+            f"--bind=127.0.0.1:{port}",
+            "--log-level=warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    results = []
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        pages = [
+            ("login page (baseline)", reverse("login")),
+            (
+                "district dashboard",
+                reverse("reports:district_dashboard", args=[ctx["district"].code]),
+            ),
+        ]
+        for name, path in pages:
+            asyncio.run(_load(port, path, cookie, seconds=2, clients=2))  # warm both workers
+            ok, errors, elapsed, latencies = asyncio.run(
+                _load(port, path, cookie, seconds=seconds, clients=clients)
+            )
+            results.append(
+                {
+                    "name": f"throughput: {name}",
+                    "workers": workers,
+                    "clients": clients,
+                    "seconds": round(elapsed, 1),
+                    "requests": ok + errors,
+                    "errors": errors,
+                    "requests_per_s": round(ok / elapsed, 1),
+                    "median_ms": _ms(statistics.median(latencies)) if latencies else None,
+                    "p95_ms": _ms(_p95(latencies)) if latencies else None,
+                }
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    base = results[0]["requests_per_s"]
+    results[1]["ratio_to_baseline"] = round(results[1]["requests_per_s"] / base, 2) if base else 0
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------------------------
+
+
+def machine():
+    from django.db import connection
+
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW server_version")
+        else:
+            cursor.execute("SELECT sqlite_version()")
+        version = cursor.fetchone()[0]
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "database": f"{connection.vendor} {version}",
+    }
+
+
+def dataset():
+    from communes.models import Commune, District, Province, Village
+    from criteria.models import Assessment, CriterionResult, Recognition, Target
+
+    return {
+        "provinces": Province.objects.count(),
+        "districts": District.objects.count(),
+        "communes": Commune.objects.count(),
+        "villages": Village.objects.count(),
+        "assessments": Assessment.objects.count(),
+        "criterion_results": CriterionResult.objects.count(),
+        "recognitions": Recognition.objects.count(),
+        "targets": Target.objects.count(),
+    }
+
+
+def table(report) -> str:
+    lines = [
+        f"ntm-portal benchmark — {report['machine']['date']} — {report['machine']['database']} — "
+        f"{report['machine']['cores']} cores ({report['machine']['cpu']})",
+        "dataset: " + ", ".join(f"{k} {v:,}" for k, v in report["dataset"].items()),
+        "",
+        f"{'measure':<32} {'median':>9} {'p95':>9} {'queries':>8} {'bare SQL':>9} "
+        f"{'ratio':>6}  target",
+    ]
+    for page in report["pages"]:
+        key = page["name"].split()[0]
+        target = TARGETS_MS.get(key)
+        verdict = ""
+        if target:
+            verdict = f"p95 ≤ {target} ms: {'met' if page['p95_ms'] <= target else 'MISSED'}"
+        queries = str(page["queries"])
+        if "queries_smallest_district" in page:
+            queries += f"/{page['queries_smallest_district']}"
+        lines.append(
+            f"{page['name']:<32} {page['median_ms']:>7.1f}ms {page['p95_ms']:>7.1f}ms "
+            f"{queries:>8} {page['sql_median_ms']:>7.1f}ms {page['efficiency']:>6}  {verdict}"
+        )
+    export = report["export"]
+    lines.append(
+        f"{export['name']:<32} {export['median_ms']:>7.1f}ms   peak {export['peak_memory_mb']} MB"
+        f" ({export['area']}, {export['bytes']:,} bytes)"
+    )
+    imp = report["import"]
+    sample = f"SAMPLE of {imp['rows']:,} rows" if imp["sample"] else f"{imp['rows']:,} rows"
+    verdict = (
+        "met" if imp["projected_country_s"] <= 60 and imp["peak_memory_mb"] <= 1024 else ("MISSED")
+    )
+    lines.append(
+        f"{'matrix import: ' + sample:<32} dry run {imp['dry_run_rows_per_s']:,} rows/s "
+        f"({imp['dry_run_s']} s), apply {imp['apply_rows_per_s']:,} rows/s ({imp['apply_s']} s), "
+        f"peak {imp['peak_memory_mb']} MB; whole country ≈ {imp['projected_country_s']} s "
+        f"(target ≤ 60 s, ≤ 1 GB: {verdict})"
+    )
+    for run in report["throughput"]:
+        ratio = f", {run['ratio_to_baseline']}× the baseline" if "ratio_to_baseline" in run else ""
+        lines.append(
+            f"{run['name']:<32} {run['requests_per_s']:>7.1f} req/s, {run['errors']} errors "
+            f"({run['clients']} clients, {run['seconds']} s, {run['workers']} workers, "
+            f"median {run['median_ms']} ms, p95 {run['p95_ms']} ms{ratio})"
+        )
+    lines.append(
+        "ratio = server time of the page / time of its own SQL replayed on the connection "
+        "(target ≤ 1.5); queries district = largest/smallest district"
+    )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=20, help="Requests per page (default 20).")
+    parser.add_argument("--load-seconds", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument(
+        "--import-rows",
+        type=int,
+        default=None,
+        help="Import a sample of this many rows (default: the whole country if a 200-row "
+        "probe predicts under --import-budget seconds, else that probe is the sample).",
+    )
+    parser.add_argument("--import-budget", type=int, default=300)
+    args = parser.parse_args(argv)
+
+    _setup_django()
+    generated_s = ensure_data(print)
+    ctx = bench_users()
+    print("pages...")
+    report = {"machine": machine(), "dataset": dataset(), "generate_history_s": generated_s}
+    report["pages"] = bench_pages(ctx, runs=args.runs) + bench_assessment(ctx, runs=args.runs)
+    print("export...")
+    report["export"] = bench_export(ctx, runs=max(3, args.runs // 4))
+    print("import...")
+    report["import"] = bench_import(ctx, rows=args.import_rows, budget_s=args.import_budget)
+    print("throughput...")
+    report["throughput"] = bench_throughput(ctx, seconds=args.load_seconds, clients=args.clients)
+
+    text = table(report)
+    print()
+    print(text)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{stamp}-{report['machine']['database'].split()[0]}.json"
+    report["table"] = text
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    print(f"\nwritten: {path.relative_to(BASE_DIR)}")
