@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -198,6 +199,14 @@ def _locked(assessment: Assessment) -> Assessment:
         .select_related("commune__district", "village__commune", "district", "criteria_set")
         .get(pk=assessment.pk)
     )
+
+
+def _text(value: str | None) -> str:
+    """``value`` stripped, or "" when it has no visible character: a reason made of zero-width
+    spaces or direction marks would read as blank to the commune."""
+    value = (value or "").strip()
+    visible = any(not unicodedata.category(ch).startswith(("Z", "C")) for ch in value)
+    return value if visible else ""
 
 
 def _expect(assessment: Assessment, allowed: tuple[str, ...]) -> None:
@@ -575,7 +584,7 @@ def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
     Side effects: status RETURNED, a RETURNED event carrying the reason, an email to the
     commune's officials with the reason.
     """
-    reason = (reason or "").strip()
+    reason = _text(reason)
     current = _locked(assessment)
     if is_district_office_for(user, current):
         allowed = (S.SUBMITTED,)
@@ -660,7 +669,7 @@ def recognise(
             _("Only the provincial coordination office records recognitions."), kind="forbidden"
         )
     _expect(current, (S.APPRAISED,))
-    decision_number, signer = (decision_number or "").strip(), (signer or "").strip()
+    decision_number, signer = _text(decision_number), _text(signer)
     if not decision_number or not signer or decided_on is None:
         raise WorkflowError(_("A recognition needs the decision number, its date and its signer."))
     if decided_on < current.assessed_on:
@@ -718,7 +727,7 @@ def revoke_recognition(
         )
     if recognition.revoked_on is not None:
         raise WorkflowError(_("This recognition was already revoked."), kind="state")
-    reason = (reason or "").strip()
+    reason = _text(reason)
     if not reason:
         raise WorkflowError(_("Say why the recognition is revoked."))
     if revoked_on is None or revoked_on < recognition.decided_on:

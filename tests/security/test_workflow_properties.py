@@ -231,13 +231,8 @@ def test_any_sequence_of_steps_leaves_the_dossier_valid(people, steps):
         transaction.set_rollback(True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Found with the property tests' edge cases: return_dossier (and "
-    "revoke_recognition, recognise) strip only whitespace, so a reason of zero-width or "
-    "direction characters alone, invisible to the commune, is accepted. criteria.workflow "
-    "should refuse text with no visible character.",
-)
+# Found with the property tests' edge cases: a reason of zero-width or direction characters
+# alone is invisible to the commune, so it counts as no reason.
 @pytest.mark.parametrize("reason", ["\u200b", "\u200f\u202e", "\ufeff"])
 def test_return_refuses_a_reason_with_no_visible_character(people, reason):
     dossier = workflow.start_assessment(
