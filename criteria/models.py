@@ -6,8 +6,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -418,13 +418,23 @@ class AssessmentQuerySet(models.QuerySet):
     def as_of(self, day: datetime.date):
         return self.filter(assessed_on__lte=day)
 
-    def _newest_pk(self, unit_field: str) -> Subquery:
+    def _newest_pks(self, unit_field: str):
         # self.filter() copies this queryset's own filters into the subquery, so "latest" is
-        # the latest among the rows the caller selected (public, as of a date, ...).
-        return Subquery(
-            self.filter(**{unit_field: OuterRef(unit_field)}, criteria_set=OuterRef("criteria_set"))
-            .order_by("-assessed_on", "-pk")
-            .values("pk")[:1]
+        # the latest among the rows the caller selected (public, as of a date, ...). One
+        # window over those rows, not a correlated "ORDER BY ... LIMIT 1" per row: on
+        # PostgreSQL that subquery re-ran the caller's filters (e.g. commune__in=) for every
+        # candidate row, most of a province dashboard's SQL time.
+        return (
+            self.filter(**{f"{unit_field}__isnull": False})
+            .annotate(
+                newest_rank=Window(
+                    RowNumber(),
+                    partition_by=[F(unit_field), F("criteria_set")],
+                    order_by=[F("assessed_on").desc(), F("pk").desc()],
+                )
+            )
+            .filter(newest_rank=1)
+            .values("pk")
         )
 
     def latest_per_unit_and_set(self, unit_field: str | None = None):
@@ -433,19 +443,26 @@ class AssessmentQuerySet(models.QuerySet):
         fields = (unit_field,) if unit_field else UNIT_FIELDS
         condition = Q()
         for field in fields:
-            condition |= Q(**{f"{field}__isnull": False}, pk=self._newest_pk(field))
+            condition |= Q(**{f"{field}__isnull": False}, pk__in=self._newest_pks(field))
         return self.filter(condition)
 
     def with_progress(self):
         """Annotate the computed progress: criteria met / basically met / total, and
         indicators met / recorded / total (the total is the set's declared count where that is
         larger)."""
-        results = CriterionResult.objects.filter(assessment=OuterRef("pk")).values("pk")
-        criteria = Criterion.objects.filter(criteria_set=OuterRef("criteria_set")).values("pk")
-        indicators = Indicator.objects.filter(
-            criterion__criteria_set=OuterRef("criteria_set")
-        ).values("pk")
-        values = IndicatorValue.objects.filter(assessment=OuterRef("pk"))
+        # order_by(): a count needs no order, and the models' default orderings would join
+        # criteria_assessment, criteria_criterion and criteria_criteriaset and sort inside every
+        # count, for every row (most of the district and province dashboards' SQL time).
+        results = CriterionResult.objects.filter(assessment=OuterRef("pk")).order_by().values("pk")
+        criteria = (
+            Criterion.objects.filter(criteria_set=OuterRef("criteria_set")).order_by().values("pk")
+        )
+        indicators = (
+            Indicator.objects.filter(criterion__criteria_set=OuterRef("criteria_set"))
+            .order_by()
+            .values("pk")
+        )
+        values = IndicatorValue.objects.filter(assessment=OuterRef("pk")).order_by()
         return self.annotate(
             criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
             criteria_basically_met=SubqueryCount(results.filter(status=ResultStatus.BASICALLY_MET)),

@@ -13,6 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from communes.enums import CommuneKind, ResultStatus
 from communes.models import Commune, District, Province
@@ -38,6 +41,20 @@ class UnknownCriteriaSet(ValueError):
 # Matrix cells: the ResultStatus value, or NOT_ASSESSED when the latest assessment has no
 # result for the criterion (or the commune has no assessment against the set).
 NOT_ASSESSED = "none"
+# The page's matrix: a symbol and a class per cell, so colour is never the only signal, and the
+# result in words for screen readers.
+CELL_SYMBOLS = {
+    ResultStatus.MET: "✓",
+    ResultStatus.BASICALLY_MET: "◐",
+    ResultStatus.NOT_MET: "✗",
+    NOT_ASSESSED: "–",
+}
+CELL_LABELS = {
+    ResultStatus.MET: ResultStatus.MET.label,
+    ResultStatus.BASICALLY_MET: ResultStatus.BASICALLY_MET.label,
+    ResultStatus.NOT_MET: ResultStatus.NOT_MET.label,
+    NOT_ASSESSED: _("Not assessed"),
+}
 EXPORT_MARKS = {
     ResultStatus.MET: "Đ",
     ResultStatus.BASICALLY_MET: "CBĐ",
@@ -234,6 +251,49 @@ class Dashboard:
             else []
         )
         return chosen + sorted(found.values(), key=lambda s: s.code)
+
+    @property
+    def matrix(self) -> list[tuple[CommuneProgress, SafeString]]:
+        """``matrix_rows``, each with its cells as ready HTML: a ``<td>`` per criterion with
+        a symbol and a class, so colour is never the only signal, and the criterion and result
+        in words for screen readers. Built here, each distinct cell once, because a template
+        tag per cell (~1,000 cells on a large district) was most of the page's rendering
+        time. Call it while the request's language is active: the labels are translated
+        here."""
+        labels = {status: str(label) for status, label in CELL_LABELS.items()}
+        cells = {}
+
+        def cell(i, criterion, status):
+            key = (i, status)
+            if key not in cells:
+                label = labels[status]
+                cells[key] = format_html(
+                    '<td class="cell cell--{}" title="{}. {}: {}"><span aria-hidden="true">{}'
+                    '</span><span class="visually-hidden">{}</span></td>\n',
+                    status,
+                    criterion.number,
+                    criterion.name,
+                    label,
+                    CELL_SYMBOLS[status],
+                    label,
+                )
+            return cells[key]
+
+        return [
+            (
+                row,
+                # Each cell is already safe (format_html), so this escapes nothing.
+                format_html_join(
+                    "",
+                    "{}",
+                    (
+                        (cell(i, c, s),)
+                        for i, (c, s) in enumerate(zip(self.criteria, row.cells, strict=True))
+                    ),
+                ),
+            )
+            for row in self.matrix_rows
+        ]
 
     @property
     def kind_label(self) -> str:
@@ -449,7 +509,10 @@ def _area_dashboard(
     recognitions = (
         Recognition.objects.active(as_of).filter(commune__in=communes).order_by("decided_on", "pk")
     )
-    met = CriterionResult.objects.filter(assessment=OuterRef("pk"), status=ResultStatus.MET)
+    # order_by(): see AssessmentQuerySet.with_progress (no default-ordering joins in a count).
+    met = CriterionResult.objects.filter(
+        assessment=OuterRef("pk"), status=ResultStatus.MET
+    ).order_by()
     history = (
         Assessment.objects.public()
         .as_of(as_of)

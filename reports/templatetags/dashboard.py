@@ -2,21 +2,10 @@
 
 from django import template
 from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _
 
-from communes.enums import ResultStatus
-
-from .overview import RESULT_SYMBOLS
+from ..dashboard import CELL_LABELS, CELL_SYMBOLS
 
 register = template.Library()
-
-NOT_ASSESSED = "none"
-CELL_LABELS = {
-    ResultStatus.MET: ResultStatus.MET.label,
-    ResultStatus.BASICALLY_MET: ResultStatus.BASICALLY_MET.label,
-    ResultStatus.NOT_MET: ResultStatus.NOT_MET.label,
-    NOT_ASSESSED: _("Not assessed"),
-}
 
 
 @register.inclusion_tag("includes/_matrix_cell.html")
@@ -25,7 +14,7 @@ def matrix_cell(status, criterion):
     signal, and the criterion and result in words for screen readers."""
     return {
         "status": status,
-        "symbol": RESULT_SYMBOLS["" if status == NOT_ASSESSED else status],
+        "symbol": CELL_SYMBOLS[status],
         "label": CELL_LABELS[status],
         "criterion": criterion,
     }
