@@ -413,6 +413,8 @@ def area_sets(communes: QuerySet[Commune], as_of: datetime.date) -> list[Criteri
         Assessment.objects.public()
         .as_of(as_of)
         .filter(criteria_set=OuterRef("pk"), commune__in=communes)
+        # order_by(): the default ordering would make DISTINCT count assessments, not communes.
+        .order_by()
         .values("commune")
         .distinct()
     )

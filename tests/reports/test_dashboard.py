@@ -10,9 +10,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from communes.enums import AssessmentStatus, CommuneKind, Role
-from communes.models import District
+from communes.models import Commune, District
 from criteria.enums import Title
-from reports.dashboard import TargetState, district_dashboard
+from criteria.models import CriteriaSet
+from criteria.services import record_assessment
+from reports.dashboard import TargetState, area_sets, district_communes, district_dashboard
 from tests.factories import (
     make_assessment,
     make_commune,
@@ -95,6 +97,29 @@ def test_dashboard_headline_before_the_decisions_counts_nothing():
 def test_dashboard_default_set_is_the_one_most_communes_are_assessed_on():
     assert board("447").criteria_set.code == "HATINH_NTM_XA_2017_2020"
     assert board("805").criteria_set.code == "NTMNC_XA_2021_2025"
+
+
+def test_dashboard_set_choice_counts_communes_not_assessments():
+    # One commune assessed many times must not outweigh several communes assessed once.
+    ntm = CriteriaSet.objects.get(code="NTM_XA_2016_2020")
+    ky_tay = Commune.objects.get(code="18793")
+    for day in range(1, 6):
+        record_assessment(
+            unit=ky_tay,
+            criteria_set=ntm,
+            assessed_on=datetime.date(2019, 1, day),
+            results={},
+            status=AssessmentStatus.VERIFIED,
+        )
+    sets = {
+        s.code: s.commune_count
+        for s in area_sets(
+            district_communes(District.objects.get(code="447")), datetime.date(2024, 1, 1)
+        )
+    }
+    assert sets["NTM_XA_2016_2020"] == 1
+    assert sets["HATINH_NTM_XA_2017_2020"] == 2
+    assert board("447").criteria_set.code == "HATINH_NTM_XA_2017_2020"
 
 
 def test_dashboard_ky_anh_matrix_cells_for_lam_hop_and_ky_lac():
