@@ -332,6 +332,9 @@ class Threshold(models.Model):
     def display_value(self) -> str:
         if self.value_text:
             return self.value_text
+        if self.value is None:
+            # Only an unsaved, invalid form (the constraint requires a value or a text).
+            return ""
         symbol = {"gte": "≥ ", "lte": "≤ "}.get(self.indicator.comparison, "")
         value = f"{self.value.normalize():f}".replace(".", ",")
         return f"{symbol}{value}{(' ' + self.indicator.unit) if self.indicator.unit else ''}"

@@ -584,45 +584,6 @@ def _describe(response):
     return str(response.status_code)
 
 
-# Cases that fail for a reason outside access control, each a strict xfail of its own.
-KNOWN_BUGS = {
-    ("admin:criteria_threshold_change", "Threshold object", "POST", "admin"): (
-        "500: an invalid change form leaves the threshold without a value and "
-        "Threshold.__str__ (display_value) calls None.normalize() when the page is re-rendered"
-    ),
-    ("admin:criteria_threshold_simple_history", "Threshold object", "POST", "admin"): (
-        "500: the same crash on an invalid revert form of a threshold's history row"
-    ),
-}
-
-
-def _run_case(world, key, label, method, role):
-    rule = rule_for(key)
-    url = url_for(key, rule.targets[label](world))
-    client = Client()
-    if world.users[role] is not None:
-        client.force_login(world.users[role])
-    expected = getattr(rule, method.lower())[label][ROLES.index(role)]
-    log = WriteLog()
-    with transaction.atomic(), connection.execute_wrapper(log):
-        response = client.get(url, rule.query) if method == "GET" else client.post(url, rule.data)
-        transaction.set_rollback(True)
-    response.close()
-    assert _check(response, expected), f"expected {expected}, got {_describe(response)}"
-    assert expected == DONE or not log.writes
-
-
-@pytest.mark.parametrize(
-    ("key", "label", "method", "role"),
-    [
-        pytest.param(*case, marks=pytest.mark.xfail(strict=True, reason=why))
-        for case, why in KNOWN_BUGS.items()
-    ],
-)
-def test_known_bug(world, key, label, method, role):
-    _run_case(world, key, label, method, role)
-
-
 @pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -643,8 +604,6 @@ def test_access(key, world):
         url = url_for(key, make_args(world))
         for method in ("GET", "POST"):
             for role, expected in zip(ROLES, getattr(rule, method.lower())[label], strict=True):
-                if (key, label, method, role) in KNOWN_BUGS:
-                    continue  # test_known_bug
                 log = WriteLog()
                 # Each request in a savepoint rolled back, so that no case sees another's
                 # writes (the official's evidence deletion, a logout).
