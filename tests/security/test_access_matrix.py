@@ -1,0 +1,634 @@
+"""Access control, proved exhaustively: every URL pattern of the project, for every role.
+
+The patterns come from the resolved URLconf (admin and included apps too), never from a
+hand-made list, and each must have a rule in ``RULES`` (by pattern name; the admin's model
+patterns by suffix, unnamed patterns by route): a new URL without an access rule fails
+``test_every_pattern_has_an_access_rule``.
+
+A rule builds real arguments for an object inside and outside the users' subtrees (a draft of
+Lâm Hợp, one of a Long An commune, their evidence files and recognitions, units and sets) and
+gives the expected answer to GET and to a POST of minimal data for each role. Every request
+runs in a savepoint that is rolled back, and every request that is not an expected write must
+execute no INSERT, UPDATE or DELETE (but on the session and django-axes's login log).
+
+The scoped admin (a province's administrator) is not one of the roles here: its admin pages are
+in tests/test_admin_scope.py.
+"""
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
+
+from communes.enums import AssessmentStatus, EventAction, Role
+from communes.models import Commune, District
+from criteria import workflow
+from criteria.models import (
+    Assessment,
+    AssessmentEvent,
+    CriteriaSet,
+    Evidence,
+    Recognition,
+    Threshold,
+)
+from tests.factories import make_assessment, make_recognition, make_user
+
+pytestmark = pytest.mark.django_db
+User = get_user_model()
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+LAM_HOP, KY_LAC, FAR_COMMUNE = "18838", "18850", "28084"  # Hà Tĩnh, Hà Tĩnh, Long An
+KY_ANH, HONG_LINH, FAR_DISTRICT = "447", "437", "805"
+HA_TINH, FAR_PROVINCE = "42", "80"
+HATINH_SET, NATIONAL_SET = "HATINH_NTM_XA_2017_2020", "NTM_XA_2021_2025"
+NO_TOKEN = "0" * 32  # an import token that is not in the user's session
+
+# The roles, in the order of every expectation tuple below.
+ROLES = (
+    "anonymous",
+    "commune",  # lamhop, Xã Lâm Hợp
+    "other_commune",  # an official of Xã Kỳ Lạc (same district)
+    "district",  # kyanh, Huyện Kỳ Anh
+    "other_district",  # an office of Thị xã Hồng Lĩnh (same province)
+    "province",  # hatinh, Hà Tĩnh
+    "admin",  # admin, national
+)
+
+# Expected answers: a status code, or a redirect checked by its target.
+LOGIN = "302→login"
+ADMIN_LOGIN = "302→admin login"
+ADMIN_INDEX = "302→admin index"
+DONE = "302 (write)"  # a successful POST that changed data and redirected
+REDIRECT = "302"  # a redirect that writes nothing
+
+
+def each(status):
+    return (status,) * len(ROLES)
+
+
+def logged_in(status):
+    return (LOGIN,) + (status,) * (len(ROLES) - 1)
+
+
+PUBLIC_200 = each(200)
+PUBLIC_405 = each(405)
+ADMIN_ONLY = lambda status: (LOGIN, 403, 403, 403, 403, 403, status)  # noqa: E731
+STAFF_ONLY = lambda status: (ADMIN_LOGIN,) * 6 + (status,)  # noqa: E731
+
+
+# -- The objects the rules point at ----------------------------------------------------------
+
+
+class World:
+    """Users and objects, built on first use (each test needs only a few of them)."""
+
+    @cached_property
+    def users(self):
+        users = {name: User.objects.get(username=name) for name in ("lamhop", "kyanh", "hatinh")}
+        users["admin"] = User.objects.get(username="admin")
+        users["other_commune"] = make_user(
+            "kylac",
+            role=Role.COMMUNE_OFFICIAL,
+            unit=Commune.objects.get(code=KY_LAC),
+            password=None,  # no slow hashing: the tests log in with force_login
+        )
+        users["other_district"] = make_user(
+            "honglinh",
+            role=Role.DISTRICT_OFFICE,
+            unit=District.objects.get(code=HONG_LINH),
+            password=None,
+        )
+        return {
+            "anonymous": None,
+            "commune": users["lamhop"],
+            "other_commune": users["other_commune"],
+            "district": users["kyanh"],
+            "other_district": users["other_district"],
+            "province": users["hatinh"],
+            "admin": users["admin"],
+        }
+
+    @cached_property
+    def draft(self):
+        """A draft of Lâm Hợp, started by its official."""
+        return workflow.start_assessment(
+            user=User.objects.get(username="lamhop"),
+            unit=Commune.objects.get(code=LAM_HOP),
+            criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
+            assessed_on=datetime.date(2020, 10, 15),
+        )
+
+    @cached_property
+    def far_draft(self):
+        """A draft of a Long An commune: outside every subtree but the national one."""
+        return make_assessment(
+            unit=Commune.objects.get(code=FAR_COMMUNE),
+            criteria_set=CriteriaSet.objects.get(code=NATIONAL_SET),
+            status=AssessmentStatus.DRAFT,
+        )
+
+    def _evidence(self, assessment):
+        return Evidence.objects.create(
+            assessment=assessment,
+            criterion=assessment.criteria_set.criteria.first(),
+            title="Biên bản",
+            file=SimpleUploadedFile("bien-ban.pdf", PDF),
+            original_name="bien-ban.pdf",
+            content_type="application/pdf",
+            size=len(PDF),
+        )
+
+    @cached_property
+    def evidence(self):
+        return self._evidence(self.draft)
+
+    @cached_property
+    def far_evidence(self):
+        return self._evidence(self.far_draft)
+
+    @cached_property
+    def recognition(self):
+        return make_recognition(unit=Commune.objects.get(code=LAM_HOP))
+
+    @cached_property
+    def far_recognition(self):
+        return make_recognition(unit=Commune.objects.get(code=FAR_COMMUNE))
+
+    def admin_object(self, model):
+        """An object of ``model`` for the admin's object pages, with a history row."""
+        if model is Assessment:
+            return self.draft
+        if model is Evidence:
+            return self.evidence
+        if model is Recognition:
+            return self.recognition
+        if model is User:
+            return self.users["admin"]
+        if model is AssessmentEvent:
+            return AssessmentEvent.objects.create(
+                assessment=self.draft,
+                action=EventAction.SUBMITTED,
+                from_status=AssessmentStatus.DRAFT,
+                to_status=AssessmentStatus.SUBMITTED,
+                actor=self.users["commune"],
+            )
+        if model is Group:
+            return Group.objects.get_or_create(name="Reviewers")[0]
+        obj = model.objects.order_by("pk").first()
+        if model is Threshold:
+            obj.save()  # gives it a history row
+        return obj
+
+
+# -- The rule table --------------------------------------------------------------------------
+
+
+@dataclass
+class Rule:
+    """``targets``: label → function(world) giving the URL's arguments. ``get`` and ``post``:
+    label → the expected answer per role (ROLES order). ``data``: the POST's form data."""
+
+    targets: dict
+    get: dict
+    post: dict
+    data: dict = field(default_factory=dict)
+    query: dict = field(default_factory=dict)
+
+
+def no_args(get, post, **kw):
+    return Rule({"-": lambda w: []}, {"-": get}, {"-": post}, **kw)
+
+
+def pk_of(attr):
+    return lambda w: [getattr(w, attr).pk]
+
+
+def code(value):
+    return lambda w: [value]
+
+
+# Who may read a dossier of Lâm Hợp: the official, the district and province offices, admin.
+DOSSIER_READERS = (LOGIN, 200, 404, 200, 404, 200, 200)
+FAR_READERS = (LOGIN, 404, 404, 404, 404, 404, 200)
+AFTER_LOGIN_405 = logged_in(405)
+# A dashboard of Kỳ Anh: its office, the province office and admin; its communes: 403.
+KY_ANH_BOARD = (LOGIN, 403, 403, 200, 404, 200, 200)
+HA_TINH_BOARD = (LOGIN, 403, 403, 403, 403, 200, 200)
+FAR_BOARD = FAR_READERS
+
+RULES = {
+    # Accounts and language.
+    "login": no_args(PUBLIC_200, PUBLIC_200),
+    "logout": no_args(PUBLIC_405, each(REDIRECT)),
+    "set_language": no_args(each(REDIRECT), each(REDIRECT), data={"language": "en"}),
+    # Public criteria pages.
+    "criteria:set_list": no_args(PUBLIC_200, PUBLIC_200),
+    "criteria:set_detail": Rule(
+        {"provincial set": code(HATINH_SET), "unknown set": code("NO_SUCH_SET")},
+        {"provincial set": PUBLIC_200, "unknown set": each(404)},
+        {"provincial set": PUBLIC_200, "unknown set": each(404)},
+    ),
+    # The workflow.
+    "criteria:inbox": no_args(logged_in(200), AFTER_LOGIN_405),
+    "criteria:assessment_start": Rule(
+        {"Lâm Hợp": code(LAM_HOP), "Long An": code(FAR_COMMUNE)},
+        {
+            "Lâm Hợp": (LOGIN, 200, 404, 403, 404, 403, 403),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+        {
+            "Lâm Hợp": (LOGIN, 400, 404, 403, 404, 403, 403),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+    ),
+    "criteria:assessment": Rule(
+        {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
+        {"Lâm Hợp draft": DOSSIER_READERS, "Long An draft": FAR_READERS},
+        {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
+    ),
+    "criteria:assessment_edit": Rule(
+        {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
+        {
+            "Lâm Hợp draft": (LOGIN, 200, 404, 403, 404, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+        {
+            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+    ),
+    "criteria:evidence_add": Rule(
+        {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
+        {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
+        {
+            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+    ),
+    "criteria:assessment_audit": Rule(
+        {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
+        {
+            "Lâm Hợp draft": (LOGIN, 403, 404, 200, 404, 200, 200),
+            "Long An draft": FAR_READERS,
+        },
+        {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
+    ),
+    "criteria:assessment_action": Rule(
+        {
+            "verify Lâm Hợp draft": lambda w: [w.draft.pk, "verify"],
+            "verify Long An draft": lambda w: [w.far_draft.pk, "verify"],
+            "unknown action": lambda w: [w.draft.pk, "publish"],
+        },
+        {
+            "verify Lâm Hợp draft": AFTER_LOGIN_405,
+            "verify Long An draft": AFTER_LOGIN_405,
+            "unknown action": AFTER_LOGIN_405,
+        },
+        {
+            # A draft is verified by nobody: the district office is told it is not yet
+            # submitted (409), everyone else that it is not theirs to verify (403).
+            "verify Lâm Hợp draft": (LOGIN, 403, 404, 409, 404, 403, 403),
+            "verify Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404),
+        },
+    ),
+    "criteria:evidence_download": Rule(
+        {"Lâm Hợp file": pk_of("evidence"), "Long An file": pk_of("far_evidence")},
+        {"Lâm Hợp file": DOSSIER_READERS, "Long An file": FAR_READERS},
+        {"Lâm Hợp file": AFTER_LOGIN_405, "Long An file": AFTER_LOGIN_405},
+    ),
+    "criteria:evidence_delete": Rule(
+        {"Lâm Hợp file": pk_of("evidence"), "Long An file": pk_of("far_evidence")},
+        {"Lâm Hợp file": AFTER_LOGIN_405, "Long An file": AFTER_LOGIN_405},
+        {
+            "Lâm Hợp file": (LOGIN, DONE, 404, 403, 404, 403, 403),
+            "Long An file": (LOGIN, 404, 404, 404, 404, 404, 403),
+        },
+    ),
+    "criteria:recognition_revoke": Rule(
+        {"Lâm Hợp": pk_of("recognition"), "Long An": pk_of("far_recognition")},
+        {"Lâm Hợp": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
+        {
+            # An empty form is refused before anything else; outsiders never get that far.
+            "Lâm Hợp": (LOGIN, 400, 404, 400, 404, 400, 400),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 400),
+        },
+    ),
+    "criteria:commune_history": Rule(
+        {"Lâm Hợp": code(LAM_HOP), "Long An": code(FAR_COMMUNE)},
+        {"Lâm Hợp": DOSSIER_READERS, "Long An": FAR_READERS},
+        {"Lâm Hợp": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
+    ),
+    # Imports and exports: national admins only (and a province admin within their province).
+    "imports:upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(200)),
+    "imports:preview": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": ADMIN_ONLY(404)},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:confirm": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": AFTER_LOGIN_405},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:error_file": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": ADMIN_ONLY(404)},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:set_upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(200)),
+    "imports:set_preview": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": ADMIN_ONLY(404)},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:set_confirm": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": AFTER_LOGIN_405},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:export": Rule(
+        {"provincial set": code(HATINH_SET), "unknown set": code("NO_SUCH_SET")},
+        {"provincial set": ADMIN_ONLY(200), "unknown set": ADMIN_ONLY(404)},
+        {"provincial set": ADMIN_ONLY(200), "unknown set": ADMIN_ONLY(404)},
+    ),
+    "imports:set_workbook": Rule(
+        {"provincial set": code(HATINH_SET), "unknown set": code("NO_SUCH_SET")},
+        {"provincial set": ADMIN_ONLY(200), "unknown set": ADMIN_ONLY(404)},
+        {"provincial set": ADMIN_ONLY(200), "unknown set": ADMIN_ONLY(404)},
+    ),
+    "imports:template": Rule(
+        {"units": code("units"), "matrix without a set": code("matrix")},
+        {"units": ADMIN_ONLY(200), "matrix without a set": ADMIN_ONLY(404)},
+        {"units": ADMIN_ONLY(200), "matrix without a set": ADMIN_ONLY(404)},
+    ),
+    # The public overview.
+    "reports:home": no_args(PUBLIC_200, PUBLIC_405),
+    "reports:province": Rule(
+        {"Hà Tĩnh": code(HA_TINH), "unknown": code("99")},
+        {"Hà Tĩnh": PUBLIC_200, "unknown": each(404)},
+        {"Hà Tĩnh": PUBLIC_405, "unknown": PUBLIC_405},
+    ),
+    "reports:district": Rule(
+        {"Kỳ Anh": code(KY_ANH), "unknown": code("999")},
+        {"Kỳ Anh": PUBLIC_200, "unknown": each(404)},
+        {"Kỳ Anh": PUBLIC_405, "unknown": PUBLIC_405},
+    ),
+    "reports:commune": Rule(
+        {"Lâm Hợp": code(LAM_HOP), "unknown": code("99999")},
+        {"Lâm Hợp": PUBLIC_200, "unknown": each(404)},
+        {"Lâm Hợp": PUBLIC_405, "unknown": PUBLIC_405},
+    ),
+    # The dashboards: each user's own area.
+    "reports:national_dashboard": no_args((LOGIN, 404, 404, 404, 404, 200, 200), AFTER_LOGIN_405),
+    "reports:province_dashboard": Rule(
+        {"Hà Tĩnh": code(HA_TINH), "Long An": code(FAR_PROVINCE)},
+        {"Hà Tĩnh": HA_TINH_BOARD, "Long An": FAR_BOARD},
+        {"Hà Tĩnh": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
+    ),
+    "reports:province_dashboard_xlsx": Rule(
+        {"Hà Tĩnh": code(HA_TINH), "Long An": code(FAR_PROVINCE)},
+        {"Hà Tĩnh": HA_TINH_BOARD, "Long An": FAR_BOARD},
+        {"Hà Tĩnh": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
+    ),
+    "reports:district_dashboard": Rule(
+        {"Kỳ Anh": code(KY_ANH), "Long An district": code(FAR_DISTRICT)},
+        {"Kỳ Anh": KY_ANH_BOARD, "Long An district": FAR_BOARD},
+        {"Kỳ Anh": AFTER_LOGIN_405, "Long An district": AFTER_LOGIN_405},
+    ),
+    "reports:district_dashboard_xlsx": Rule(
+        {"Kỳ Anh": code(KY_ANH), "Long An district": code(FAR_DISTRICT)},
+        {"Kỳ Anh": KY_ANH_BOARD, "Long An district": FAR_BOARD},
+        {"Kỳ Anh": AFTER_LOGIN_405, "Long An district": AFTER_LOGIN_405},
+    ),
+    # The admin site's own pages; its model pages follow by suffix (admin_model_rule).
+    "admin:index": no_args(STAFF_ONLY(200), STAFF_ONLY(200)),
+    "admin:login": no_args(each(200)[:-1] + (REDIRECT,), each(200)[:-1] + (200,)),
+    # Logging out of the admin when not in it: back to its index (which asks to log in).
+    "admin:logout": no_args((ADMIN_INDEX,) * 6 + (405,), (ADMIN_INDEX,) * 6 + (REDIRECT,)),
+    "admin:password_change": no_args(STAFF_ONLY(200), STAFF_ONLY(200)),
+    "admin:password_change_done": no_args(STAFF_ONLY(200), STAFF_ONLY(405)),
+    # Without its parameters the autocomplete refuses even the national admin.
+    "admin:autocomplete": no_args(STAFF_ONLY(403), STAFF_ONLY(405)),
+    "admin:jsi18n": no_args(STAFF_ONLY(200), STAFF_ONLY(405)),
+    "admin:app_list": Rule(
+        {"criteria": code("criteria")},
+        {"criteria": STAFF_ONLY(200)},
+        {"criteria": STAFF_ONLY(200)},
+    ),
+    # No admin model has a public page of its own ("view on site"): 404.
+    "admin:view_on_site": Rule(
+        {
+            "Lâm Hợp": lambda w: [
+                ContentType.objects.get_for_model(Commune).pk,
+                Commune.objects.get(code=LAM_HOP).pk,
+            ]
+        },
+        {"Lâm Hợp": STAFF_ONLY(404)},
+        {"Lâm Hợp": STAFF_ONLY(404)},
+    ),
+    "<unnamed> admin/(?P<url>.*)$": Rule(
+        {"no such page": code("no/such/page/")},
+        {"no such page": STAFF_ONLY(404)},
+        {"no such page": STAFF_ONLY(404)},
+    ),
+}
+
+
+# The admin's model pages, one rule per suffix: only staff get in (non-staff and anonymous
+# users are sent to the admin's login); the national admin gets every page. POSTs carry no
+# data, which no admin form accepts, and a delete page without its confirmation field only
+# asks for confirmation.
+ADMIN_MODEL_SUFFIXES = {
+    "changelist": (lambda w, obj: [], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "add": (lambda w, obj: [], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "change": (lambda w, obj: [obj.pk], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "delete": (lambda w, obj: [obj.pk], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "history": (lambda w, obj: [obj.pk], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "simple_history": (
+        lambda w, obj: [obj.pk, obj.history.order_by("history_id").first().history_id],
+        STAFF_ONLY(200),
+        STAFF_ONLY(200),
+    ),
+    "password_change": (lambda w, obj: [obj.pk], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "export": (lambda w, obj: [], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "import": (lambda w, obj: [], STAFF_ONLY(200), STAFF_ONLY(200)),
+    "process_import": (lambda w, obj: [], STAFF_ONLY(405), STAFF_ONLY(200)),
+    # /admin/<app>/<model>/<pk>/ redirects to the change page.
+    "object": (lambda w, obj: [obj.pk], STAFF_ONLY(REDIRECT), STAFF_ONLY(REDIRECT)),
+}
+# Pages the admin refuses even the national admin: the event trail is append-only.
+ADMIN_EXCEPTIONS = {
+    ("criteria_assessmentevent", "add"): (STAFF_ONLY(403), STAFF_ONLY(403)),
+    ("criteria_assessmentevent", "delete"): (STAFF_ONLY(403), STAFF_ONLY(403)),
+    ("criteria_assessmentevent", "change"): (STAFF_ONLY(200), STAFF_ONLY(403)),
+}
+
+ADMIN_MODELS = {
+    f"{model._meta.app_label}_{model._meta.model_name}": model for model in admin.site._registry
+}
+UNNAMED_OBJECT = re.compile(r"^admin/(\w+)/(\w+)/<path:object_id>/$")
+
+
+def admin_model_rule(key):
+    """The rule of an admin model page, by its name's suffix (or its route, when unnamed)."""
+    if match := UNNAMED_OBJECT.match(key.removeprefix("<unnamed> ")):
+        prefix, suffix = f"{match[1]}_{match[2]}", "object"
+    else:
+        name = key.removeprefix("admin:")
+        prefix, suffix = next(
+            ((p, name[len(p) + 1 :]) for p in ADMIN_MODELS if name.startswith(p + "_")),
+            (None, None),
+        )
+    if prefix not in ADMIN_MODELS or suffix not in ADMIN_MODEL_SUFFIXES:
+        return None
+    model = ADMIN_MODELS[prefix]
+    args, get, post = ADMIN_MODEL_SUFFIXES[suffix]
+    get, post = ADMIN_EXCEPTIONS.get((prefix, suffix), (get, post))
+    target = f"{model.__name__} object"
+    return Rule({target: lambda w: args(w, w.admin_object(model))}, {target: get}, {target: post})
+
+
+def rule_for(key):
+    return RULES.get(key) or (admin_model_rule(key) if key.startswith(("admin:", "<")) else None)
+
+
+# -- The URLconf -----------------------------------------------------------------------------
+
+
+def _walk(resolver, prefix="", namespace=""):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+            yield from _walk(pattern, prefix + str(pattern.pattern), ns)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            yield namespace + pattern.name if pattern.name else f"<unnamed> {route}"
+
+
+PATTERN_KEYS = list(dict.fromkeys(_walk(get_resolver())))
+
+
+def url_for(key, args):
+    if key.startswith("<unnamed> "):
+        route = key.removeprefix("<unnamed> ")
+        if route == "admin/(?P<url>.*)$":
+            return "/admin/" + args[0]
+        match = UNNAMED_OBJECT.match(route)
+        return f"/admin/{match[1]}/{match[2]}/{args[0]}/"
+    return reverse(key, args=args)
+
+
+def test_every_pattern_has_an_access_rule():
+    missing = [key for key in PATTERN_KEYS if rule_for(key) is None]
+    assert not missing, "URL patterns without an access rule in RULES:\n  " + "\n  ".join(missing)
+
+
+def test_the_walk_reaches_admin_and_every_app():
+    assert len(PATTERN_KEYS) > 100
+    for key in ("admin:criteria_assessment_change", "imports:export", "reports:commune"):
+        assert key in PATTERN_KEYS
+
+
+# -- The matrix ------------------------------------------------------------------------------
+
+# Writes any request may make: the session and django-axes's log of logins and logouts.
+UNWATCHED_TABLES = ("django_session", "axes_accesslog")
+
+
+class WriteLog:
+    """Every statement that writes to a table other than the sessions, as it is executed."""
+
+    def __init__(self):
+        self.writes = []
+
+    def __call__(self, execute, sql, params, many, context):
+        verb = sql.lstrip().split(None, 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE", "REPLACE") and not any(
+            table in sql for table in UNWATCHED_TABLES
+        ):
+            self.writes.append(sql[:120])
+        return execute(sql, params, many, context)
+
+
+def _check(response, expected):
+    status = response.status_code
+    if isinstance(expected, int):
+        return status == expected
+    if status != 302:
+        return False
+    target = response.url
+    if expected == LOGIN:
+        return target.startswith(reverse("login") + "?next=")
+    if expected == ADMIN_LOGIN:
+        return target.startswith(reverse("admin:login") + "?next=")
+    if expected == ADMIN_INDEX:
+        return target == reverse("admin:index")
+    return expected in (DONE, REDIRECT)
+
+
+def _finish(response):
+    """Read a streamed response (a FileResponse's file) to its end, which closes it.
+
+    Not ``response.close()``: called outside the test client, that sends request_finished to
+    close_old_connections, which closes the connection of the test's transaction (a no-op for
+    SQLite's in-memory database, so only PostgreSQL showed it: "the connection is closed" in
+    the next request). The test client's own closing of a consumed stream does not.
+    """
+    if response.streaming:
+        b"".join(response.streaming_content)
+
+
+def _describe(response):
+    if response.status_code == 302:
+        return f"302→{response.url}"
+    return str(response.status_code)
+
+
+@pytest.fixture
+def world(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with translation.override("en"):
+        yield World()
+
+
+@pytest.mark.parametrize("key", [k for k in PATTERN_KEYS if rule_for(k)])
+def test_access(key, world):
+    rule = rule_for(key)
+    failures = []
+    clients = {}
+    for role, user in world.users.items():
+        clients[role] = Client()
+        if user is not None:
+            clients[role].force_login(user)
+    for label, make_args in rule.targets.items():
+        url = url_for(key, make_args(world))
+        for method in ("GET", "POST"):
+            for role, expected in zip(ROLES, getattr(rule, method.lower())[label], strict=True):
+                log = WriteLog()
+                # Each request in a savepoint rolled back, so that no case sees another's
+                # writes (the official's evidence deletion, a logout).
+                with transaction.atomic(), connection.execute_wrapper(log):
+                    if method == "GET":
+                        response = clients[role].get(url, rule.query)
+                    else:
+                        response = clients[role].post(url, rule.data)
+                    transaction.set_rollback(True)
+                _finish(response)
+                case = f"{method} {url} ({label}) as {role}"
+                if not _check(response, expected):
+                    failures.append(f"{case}: expected {expected}, got {_describe(response)}")
+                elif expected != DONE and log.writes:
+                    failures.append(f"{case}: not a write, but it wrote {log.writes}")
+    assert not failures, f"{key}:\n  " + "\n  ".join(failures)
