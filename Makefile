@@ -9,6 +9,8 @@ HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 # Extra arguments for `make bench`, e.g. BENCH_ARGS="--runs 50 --import-rows 1000".
 BENCH_ARGS ?=
+# Extra arguments for `make loadtest`, e.g. LOADTEST_ARGS="--users 40 --seconds 60".
+LOADTEST_ARGS ?=
 # Debian's chromium; Playwright drives it directly, so `playwright install` is never needed.
 CHROMIUM ?= /usr/bin/chromium
 
@@ -18,7 +20,7 @@ MANAGE = $(BIN)/python manage.py
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install venv demo serve migrate test lint format clean bench
+.PHONY: help install venv demo serve migrate test lint format clean bench loadtest
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -112,6 +114,15 @@ bench: export SECRET_KEY ?= bench-only-insecure-key
 bench: $(STAMP) ## National-scale benchmark on DATABASE_URL (default bench.sqlite3), see README
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Not part of `make test` (about a minute and a half with the set-up). Needs PostgreSQL: it
+# drops and re-creates the database ntm_loadtest on the server of DATABASE_URL (default
+# postgres://postgres@127.0.0.1:5432) and touches no other database.
+loadtest: export DEBUG = 0
+loadtest: export SECRET_KEY ?= loadtest-only-insecure-key
+loadtest: $(STAMP) ## Officials save and submit while offices read dashboards, then a recount
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
 
 clean: ## Remove .venv, the SQLite database and collected static files
 	rm -rf $(VENV) staticfiles
