@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from communes.selectors import scope_for, scoped
 
+from .history_admin import ScopedHistoryAdmin
 from .models import (
     Assessment,
     AssessmentEvent,
@@ -101,7 +101,7 @@ class IndicatorAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(LegalObjectAdminMixin, SimpleHistoryAdmin):
+class ThresholdAdmin(LegalObjectAdminMixin, ScopedHistoryAdmin):
     list_display = ("indicator", "scope", "region", "commune_group", "province", "year", "value")
     list_filter = ("scope", "region", "commune_group", "indicator__criterion__criteria_set")
     search_fields = ("indicator__code", "indicator__name", "value_text")
@@ -151,7 +151,7 @@ class UnitAdminMixin:
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(UnitAdminMixin, SimpleHistoryAdmin):
+class AssessmentAdmin(UnitAdminMixin, ScopedHistoryAdmin):
     list_display = ("unit_name", "criteria_set", "assessed_on", "status", "is_imported")
     list_filter = ("status", "criteria_set", "is_imported", "commune__province")
     list_select_related = ("commune", "village", "district", "criteria_set")
@@ -161,7 +161,7 @@ class AssessmentAdmin(UnitAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Recognition)
-class RecognitionAdmin(UnitAdminMixin, SimpleHistoryAdmin):
+class RecognitionAdmin(UnitAdminMixin, ScopedHistoryAdmin):
     list_display = ("unit_name", "title", "decision_number", "decided_on", "revoked_on")
     list_filter = ("title", ("revoked_on", admin.EmptyFieldListFilter), "commune__province")
     date_hierarchy = "decided_on"
@@ -175,7 +175,7 @@ class TargetAdmin(UnitAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(ScopedHistoryAdmin):
     """Evidence metadata; the file itself is only served by the permission-checked view."""
 
     list_display = ("title", "assessment", "criterion", "document_number", "uploaded_at")

@@ -11,8 +11,9 @@ gives the expected answer to GET and to a POST of minimal data for each role. Ev
 runs in a savepoint that is rolled back, and every request that is not an expected write must
 execute no INSERT, UPDATE or DELETE (but on the session and django-axes's login log).
 
-The scoped admin (a province's administrator) is not one of the roles here: its admin pages are
-in tests/test_admin_scope.py.
+The scoped admin (Hà Tĩnh's administrator, staff with every model permission) is a role too:
+on every admin model page that lists units or rows bound to them, the rule has a second object
+outside Hà Tĩnh, which that admin must not reach (the admin's "does not exist" answer).
 """
 
 import datetime
@@ -23,7 +24,7 @@ from functools import cached_property
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
@@ -32,17 +33,27 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 
 from communes.enums import AssessmentStatus, EventAction, Role
-from communes.models import Commune, District
+from communes.models import Commune, District, Membership, Province, Statistic, Village
 from criteria import workflow
 from criteria.models import (
     Assessment,
     AssessmentEvent,
     CriteriaSet,
+    Criterion,
     Evidence,
+    Indicator,
     Recognition,
+    Target,
     Threshold,
 )
-from tests.factories import make_assessment, make_recognition, make_user
+from tests.factories import (
+    make_assessment,
+    make_recognition,
+    make_statistic,
+    make_target,
+    make_user,
+    make_village,
+)
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -63,6 +74,7 @@ ROLES = (
     "other_district",  # an office of Thị xã Hồng Lĩnh (same province)
     "province",  # hatinh, Hà Tĩnh
     "admin",  # admin, national
+    "province_admin",  # Hà Tĩnh's administrator: staff, every model permission, one province
 )
 
 # Expected answers: a status code, or a redirect checked by its target.
@@ -83,8 +95,10 @@ def logged_in(status):
 
 PUBLIC_200 = each(200)
 PUBLIC_405 = each(405)
-ADMIN_ONLY = lambda status: (LOGIN, 403, 403, 403, 403, 403, status)  # noqa: E731
-STAFF_ONLY = lambda status: (ADMIN_LOGIN,) * 6 + (status,)  # noqa: E731
+# Admins only: the national one and Hà Tĩnh's (imports and exports within its province).
+ADMIN_ONLY = lambda status: (LOGIN, 403, 403, 403, 403, 403, status, status)  # noqa: E731
+# Staff only: both admins get in; every other user is sent to the admin's login.
+STAFF_ONLY = lambda status: (ADMIN_LOGIN,) * 6 + (status, status)  # noqa: E731
 
 
 # -- The objects the rules point at ----------------------------------------------------------
@@ -97,6 +111,14 @@ class World:
     def users(self):
         users = {name: User.objects.get(username=name) for name in ("lamhop", "kyanh", "hatinh")}
         users["admin"] = User.objects.get(username="admin")
+        users["province_admin"] = make_user(
+            "hatinh-admin",
+            role=Role.ADMIN,
+            unit=Province.objects.get(code=HA_TINH),
+            password=None,
+            is_staff=True,
+        )
+        users["province_admin"].user_permissions.set(Permission.objects.all())
         users["other_commune"] = make_user(
             "kylac",
             role=Role.COMMUNE_OFFICIAL,
@@ -117,6 +139,7 @@ class World:
             "other_district": users["other_district"],
             "province": users["hatinh"],
             "admin": users["admin"],
+            "province_admin": users["province_admin"],
         }
 
     @cached_property
@@ -165,30 +188,83 @@ class World:
     def far_recognition(self):
         return make_recognition(unit=Commune.objects.get(code=FAR_COMMUNE))
 
-    def admin_object(self, model):
-        """An object of ``model`` for the admin's object pages, with a history row."""
+    def admin_object(self, model, *, far=False):
+        """An object of ``model`` for the admin's object pages, with a history row: inside Hà
+        Tĩnh (``far``: in Long An) for the models the admin scopes; of Hà Tĩnh's set (``far``:
+        of the national set) for the legal objects."""
+        key = (model, far)
+        if key not in self._admin_objects:
+            self._admin_objects[key] = self._make_admin_object(model, far)
+        return self._admin_objects[key]
+
+    @cached_property
+    def _admin_objects(self):
+        return {}
+
+    def _make_admin_object(self, model, far):
+        commune = Commune.objects.get(code=FAR_COMMUNE if far else LAM_HOP)
+        draft = self.far_draft if far else self.draft
+        if model is Province:
+            return Province.objects.get(code=FAR_PROVINCE if far else HA_TINH)
+        if model is District:
+            return District.objects.get(code=FAR_DISTRICT if far else KY_ANH)
+        if model is Commune:
+            return commune
+        if model is Village:
+            return make_village(commune=commune, name="Thôn Ma Trận")
+        if model is Statistic:
+            return make_statistic(commune=commune)
+        if model is Membership:
+            official = make_user(role=Role.COMMUNE_OFFICIAL, unit=commune, password=None)
+            return official.membership
         if model is Assessment:
-            return self.draft
+            return draft
         if model is Evidence:
-            return self.evidence
+            return self.far_evidence if far else self.evidence
         if model is Recognition:
-            return self.recognition
-        if model is User:
-            return self.users["admin"]
+            return self.far_recognition if far else self.recognition
+        if model is Target:
+            return Target.objects.filter(commune=commune).first() or make_target(unit=commune)
         if model is AssessmentEvent:
             return AssessmentEvent.objects.create(
-                assessment=self.draft,
+                assessment=draft,
                 action=EventAction.SUBMITTED,
                 from_status=AssessmentStatus.DRAFT,
                 to_status=AssessmentStatus.SUBMITTED,
                 actor=self.users["commune"],
             )
+        if model in LEGAL_OBJECTS:
+            return self._legal_object(model, NATIONAL_SET if far else HATINH_SET)
+        if model is User:
+            return self.users["admin"]
         if model is Group:
             return Group.objects.get_or_create(name="Reviewers")[0]
-        obj = model.objects.order_by("pk").first()
-        if model is Threshold:
-            obj.save()  # gives it a history row
+        return model.objects.order_by("pk").first()
+
+    def _legal_object(self, model, set_code):
+        """The first ``model`` object of the set ``set_code``. Hà Tĩnh's 2016-2020 set has no
+        indicators or thresholds of its own: one is copied into it from the national set."""
+        obj = model.objects.filter(**{LEGAL_OBJECTS[model]: set_code}).order_by("pk").first()
+        if obj is None:
+            national = model.objects.filter(**{LEGAL_OBJECTS[model]: NATIONAL_SET})
+            obj = national.order_by("pk").first()
+            if model is Indicator:
+                obj.criterion = Criterion.objects.filter(criteria_set__code=set_code)[0]
+            else:
+                obj.indicator = self._legal_object(Indicator, set_code)
+            obj.pk = None
+        if model is Threshold or obj.pk is None:
+            obj.save()  # a history row for the threshold's history pages
         return obj
+
+
+# The code of the criteria set each legal object belongs to, by lookup.
+LEGAL_OBJECTS = {
+    CriteriaSet: "code",
+    Criterion: "criteria_set__code",
+    Indicator: "criterion__criteria_set__code",
+    Threshold: "indicator__criterion__criteria_set__code",
+}
 
 
 # -- The rule table --------------------------------------------------------------------------
@@ -219,12 +295,12 @@ def code(value):
 
 
 # Who may read a dossier of Lâm Hợp: the official, the district and province offices, admin.
-DOSSIER_READERS = (LOGIN, 200, 404, 200, 404, 200, 200)
-FAR_READERS = (LOGIN, 404, 404, 404, 404, 404, 200)
+DOSSIER_READERS = (LOGIN, 200, 404, 200, 404, 200, 200, 200)
+FAR_READERS = (LOGIN, 404, 404, 404, 404, 404, 200, 404)
 AFTER_LOGIN_405 = logged_in(405)
 # A dashboard of Kỳ Anh: its office, the province office and admin; its communes: 403.
-KY_ANH_BOARD = (LOGIN, 403, 403, 200, 404, 200, 200)
-HA_TINH_BOARD = (LOGIN, 403, 403, 403, 403, 200, 200)
+KY_ANH_BOARD = (LOGIN, 403, 403, 200, 404, 200, 200, 200)
+HA_TINH_BOARD = (LOGIN, 403, 403, 403, 403, 200, 200, 200)
 FAR_BOARD = FAR_READERS
 
 RULES = {
@@ -244,12 +320,12 @@ RULES = {
     "criteria:assessment_start": Rule(
         {"Lâm Hợp": code(LAM_HOP), "Long An": code(FAR_COMMUNE)},
         {
-            "Lâm Hợp": (LOGIN, 200, 404, 403, 404, 403, 403),
-            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp": (LOGIN, 200, 404, 403, 404, 403, 403, 403),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
         {
-            "Lâm Hợp": (LOGIN, 400, 404, 403, 404, 403, 403),
-            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp": (LOGIN, 400, 404, 403, 404, 403, 403, 403),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
     ),
     "criteria:assessment": Rule(
@@ -260,26 +336,26 @@ RULES = {
     "criteria:assessment_edit": Rule(
         {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
         {
-            "Lâm Hợp draft": (LOGIN, 200, 404, 403, 404, 403, 403),
-            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp draft": (LOGIN, 200, 404, 403, 404, 403, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
         {
-            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403),
-            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
     ),
     "criteria:evidence_add": Rule(
         {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
         {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
         {
-            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403),
-            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp draft": (LOGIN, 400, 404, 403, 404, 403, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
     ),
     "criteria:assessment_audit": Rule(
         {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
         {
-            "Lâm Hợp draft": (LOGIN, 403, 404, 200, 404, 200, 200),
+            "Lâm Hợp draft": (LOGIN, 403, 404, 200, 404, 200, 200, 200),
             "Long An draft": FAR_READERS,
         },
         {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
@@ -298,9 +374,9 @@ RULES = {
         {
             # A draft is verified by nobody: the district office is told it is not yet
             # submitted (409), everyone else that it is not theirs to verify (403).
-            "verify Lâm Hợp draft": (LOGIN, 403, 404, 409, 404, 403, 403),
-            "verify Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403),
-            "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404),
+            "verify Lâm Hợp draft": (LOGIN, 403, 404, 409, 404, 403, 403, 403),
+            "verify Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
+            "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404, 404),
         },
     ),
     "criteria:evidence_download": Rule(
@@ -312,8 +388,8 @@ RULES = {
         {"Lâm Hợp file": pk_of("evidence"), "Long An file": pk_of("far_evidence")},
         {"Lâm Hợp file": AFTER_LOGIN_405, "Long An file": AFTER_LOGIN_405},
         {
-            "Lâm Hợp file": (LOGIN, DONE, 404, 403, 404, 403, 403),
-            "Long An file": (LOGIN, 404, 404, 404, 404, 404, 403),
+            "Lâm Hợp file": (LOGIN, DONE, 404, 403, 404, 403, 403, 403),
+            "Long An file": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
         },
     ),
     "criteria:recognition_revoke": Rule(
@@ -321,8 +397,8 @@ RULES = {
         {"Lâm Hợp": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
         {
             # An empty form is refused before anything else; outsiders never get that far.
-            "Lâm Hợp": (LOGIN, 400, 404, 400, 404, 400, 400),
-            "Long An": (LOGIN, 404, 404, 404, 404, 404, 400),
+            "Lâm Hợp": (LOGIN, 400, 404, 400, 404, 400, 400, 400),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 400, 404),
         },
     ),
     "criteria:commune_history": Rule(
@@ -391,7 +467,9 @@ RULES = {
         {"Lâm Hợp": PUBLIC_405, "unknown": PUBLIC_405},
     ),
     # The dashboards: each user's own area.
-    "reports:national_dashboard": no_args((LOGIN, 404, 404, 404, 404, 200, 200), AFTER_LOGIN_405),
+    "reports:national_dashboard": no_args(
+        (LOGIN, 404, 404, 404, 404, 200, 200, 200), AFTER_LOGIN_405
+    ),
     "reports:province_dashboard": Rule(
         {"Hà Tĩnh": code(HA_TINH), "Long An": code(FAR_PROVINCE)},
         {"Hà Tĩnh": HA_TINH_BOARD, "Long An": FAR_BOARD},
@@ -414,9 +492,12 @@ RULES = {
     ),
     # The admin site's own pages; its model pages follow by suffix (admin_model_rule).
     "admin:index": no_args(STAFF_ONLY(200), STAFF_ONLY(200)),
-    "admin:login": no_args(each(200)[:-1] + (REDIRECT,), each(200)[:-1] + (200,)),
+    # Staff who are logged in already are sent on to the index.
+    "admin:login": no_args((200,) * 6 + (REDIRECT, REDIRECT), each(200)),
     # Logging out of the admin when not in it: back to its index (which asks to log in).
-    "admin:logout": no_args((ADMIN_INDEX,) * 6 + (405,), (ADMIN_INDEX,) * 6 + (REDIRECT,)),
+    "admin:logout": no_args(
+        (ADMIN_INDEX,) * 6 + (405, 405), (ADMIN_INDEX,) * 6 + (REDIRECT, REDIRECT)
+    ),
     "admin:password_change": no_args(STAFF_ONLY(200), STAFF_ONLY(200)),
     "admin:password_change_done": no_args(STAFF_ONLY(200), STAFF_ONLY(405)),
     # Without its parameters the autocomplete refuses even the national admin.
@@ -481,6 +562,44 @@ ADMIN_MODELS = {
 UNNAMED_OBJECT = re.compile(r"^admin/(\w+)/(\w+)/<path:object_id>/$")
 
 
+# Models whose admin lists only the user's subtree (communes.selectors.scoped), and what Hà
+# Tĩnh's administrator gets on the page of such an object in Long An: the admin's "does not
+# exist" answer, as if there were no such object, for GET and POST alike.
+SCOPED_ADMIN_MODELS = {
+    Province,
+    District,
+    Commune,
+    Village,
+    Statistic,
+    Membership,
+    Assessment,
+    Recognition,
+    Target,
+    Evidence,
+    AssessmentEvent,
+}
+FAR_OBJECT = {
+    "change": (ADMIN_INDEX, ADMIN_INDEX),
+    "delete": (ADMIN_INDEX, ADMIN_INDEX),
+    "history": (ADMIN_INDEX, ADMIN_INDEX),
+    "simple_history": (404, 404),
+    "object": (REDIRECT, REDIRECT),  # to the change page, which answers as above
+}
+# The national set's criteria, indicators and thresholds, for Hà Tĩnh's administrator: read,
+# never changed (criteria.admin.LegalObjectAdminMixin).
+NATIONAL_LEGAL_OBJECT = {
+    "change": (200, 403),
+    "delete": (403, 403),
+    "history": (200, 200),
+    "simple_history": (200, 403),
+    "object": (REDIRECT, REDIRECT),
+}
+
+
+def _with_province_admin(expected, answer):
+    return expected[:-1] + (answer,)
+
+
 def admin_model_rule(key):
     """The rule of an admin model page, by its name's suffix (or its route, when unnamed)."""
     if match := UNNAMED_OBJECT.match(key.removeprefix("<unnamed> ")):
@@ -496,8 +615,25 @@ def admin_model_rule(key):
     model = ADMIN_MODELS[prefix]
     args, get, post = ADMIN_MODEL_SUFFIXES[suffix]
     get, post = ADMIN_EXCEPTIONS.get((prefix, suffix), (get, post))
-    target = f"{model.__name__} object"
-    return Rule({target: lambda w: args(w, w.admin_object(model))}, {target: get}, {target: post})
+    if model in SCOPED_ADMIN_MODELS:
+        near, far, far_answers = "in Hà Tĩnh", "in Long An", FAR_OBJECT
+    elif model in LEGAL_OBJECTS:
+        near, far, far_answers = "of Hà Tĩnh's set", "of the national set", NATIONAL_LEGAL_OBJECT
+    else:
+        near, far, far_answers = "", None, {}
+    target = f"{model.__name__} object {near}".strip()
+    rule = Rule({target: lambda w: args(w, w.admin_object(model))}, {target: get}, {target: post})
+    if far and suffix in far_answers:
+        far_get, far_post = far_answers[suffix]
+        # A page refused to everyone refuses before it looks the object up.
+        far_get, far_post = (
+            403 if e[-1] == 403 else f for e, f in ((get, far_get), (post, far_post))
+        )
+        target = f"{model.__name__} object {far}"
+        rule.targets[target] = lambda w: args(w, w.admin_object(model, far=True))
+        rule.get[target] = _with_province_admin(get, far_get)
+        rule.post[target] = _with_province_admin(post, far_post)
+    return rule
 
 
 def rule_for(key):
