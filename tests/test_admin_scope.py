@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from communes.enums import Role
 from communes.models import Commune, Membership, Province
-from criteria.models import Assessment, CriteriaSet
+from criteria.models import Assessment, CriteriaSet, Threshold
+from tests.factories import make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -53,3 +54,46 @@ def test_scoped_admin_changes_only_its_provincial_set(hatinh_admin):
     assert 'name="_save"' not in hatinh_admin.get(national_url).content.decode()
     assert hatinh_admin.post(national_url, {"name": "x"}).status_code == 403
     assert 'name="_save"' in hatinh_admin.get(provincial_url).content.decode()
+
+
+def _history_form(client, obj, version):
+    model = type(obj)
+    url = reverse(
+        f"admin:{model._meta.app_label}_{model._meta.model_name}_simple_history",
+        args=[obj.pk, version.history_id],
+    )
+    page = client.get(url)
+    return url, page
+
+
+def test_scoped_admin_cannot_read_history_outside_its_province(hatinh_admin):
+    far = make_assessment(
+        unit=Commune.objects.get(code="28084"),  # Long An
+        criteria_set=CriteriaSet.objects.get(code="NTM_XA_2021_2025"),
+    )
+    version = far.history.order_by("history_id").first()
+    history_url = reverse("admin:criteria_assessment_history", args=[far.pk])
+    assert hatinh_admin.get(history_url).url == reverse("admin:index")
+    url, page = _history_form(hatinh_admin, far, version)
+    assert page.status_code == 404
+    assert hatinh_admin.post(url, {"note": "changed"}).status_code == 404
+
+
+def test_scoped_admin_cannot_revert_a_national_threshold(hatinh_admin, admin_client):
+    threshold = Threshold.objects.filter(
+        province=None, indicator__criterion__criteria_set__code="NTM_XA_2021_2025"
+    ).first()
+    threshold.save()  # a history row to revert to
+    version = threshold.history.order_by("history_id").last()
+    url, page = _history_form(hatinh_admin, threshold, version)
+    assert page.status_code == 200  # may read it
+    # The national admin's revert form, filled in and valid, posted by the province admin.
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data["value"] = "1"
+    assert hatinh_admin.post(url, data).status_code == 403
+    threshold.refresh_from_db()
+    assert threshold.value != 1
+    assert admin_client.post(url, data).status_code == 302  # the national admin may
+    threshold.refresh_from_db()
+    assert threshold.value == 1
