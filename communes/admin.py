@@ -309,3 +309,7 @@ class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("unit"))
     def unit_display(self, obj):
         return obj.unit or _("whole country")
+
+
+# Users and groups under the same subtree rule (registered here so that autodiscovery finds it).
+from . import user_admin  # noqa: E402, F401

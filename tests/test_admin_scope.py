@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from communes.enums import Role
@@ -97,3 +97,39 @@ def test_scoped_admin_cannot_revert_a_national_threshold(hatinh_admin, admin_cli
     assert admin_client.post(url, data).status_code == 302  # the national admin may
     threshold.refresh_from_db()
     assert threshold.value == 1
+
+
+def test_scoped_admin_lists_only_accounts_of_its_province(hatinh_admin):
+    body = changelist(hatinh_admin, get_user_model())
+    assert "kyanh" in body and "lamhop" in body and "hatinh-admin" in body
+    assert ">admin<" not in body  # the national administrator's account
+
+
+def test_scoped_admin_cannot_grant_itself_power(hatinh_admin):
+    me = get_user_model().objects.get(username="hatinh-admin")
+    url = reverse("admin:auth_user_change", args=[me.pk])
+    page = hatinh_admin.get(url).content.decode()
+    assert 'name="is_superuser"' not in page and 'name="user_permissions"' not in page
+    form = {
+        "username": "hatinh-admin",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2025-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    response = hatinh_admin.post(url, form)
+    assert response.status_code == 302
+    me.refresh_from_db()
+    assert not me.is_superuser
+
+
+def test_scoped_admin_cannot_change_groups(hatinh_admin):
+    group = Group.objects.create(name="Reviewers")
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    assert hatinh_admin.post(url, {"name": "Owners"}).status_code == 403
+    assert hatinh_admin.get(reverse("admin:auth_group_add")).status_code == 403
+    group.refresh_from_db()
+    assert group.name == "Reviewers"

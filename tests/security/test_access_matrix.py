@@ -236,7 +236,9 @@ class World:
         if model in LEGAL_OBJECTS:
             return self._legal_object(model, NATIONAL_SET if far else HATINH_SET)
         if model is User:
-            return self.users["admin"]
+            if far:
+                return make_user(role=Role.COMMUNE_OFFICIAL, unit=commune, password=None)
+            return self.users["district"]
         if model is Group:
             return Group.objects.get_or_create(name="Reviewers")[0]
         return model.objects.order_by("pk").first()
@@ -577,12 +579,14 @@ SCOPED_ADMIN_MODELS = {
     Target,
     Evidence,
     AssessmentEvent,
+    User,  # communes.user_admin
 }
 FAR_OBJECT = {
     "change": (ADMIN_INDEX, ADMIN_INDEX),
     "delete": (ADMIN_INDEX, ADMIN_INDEX),
     "history": (ADMIN_INDEX, ADMIN_INDEX),
     "simple_history": (404, 404),
+    "password_change": (404, 404),
     "object": (REDIRECT, REDIRECT),  # to the change page, which answers as above
 }
 # The national set's criteria, indicators and thresholds, for Hà Tĩnh's administrator: read,
@@ -593,6 +597,14 @@ NATIONAL_LEGAL_OBJECT = {
     "history": (200, 200),
     "simple_history": (200, 403),
     "object": (REDIRECT, REDIRECT),
+}
+
+
+# Groups carry permissions: a province's administrator only reads them (communes.user_admin).
+PROVINCE_ADMIN_EXCEPTIONS = {
+    ("auth_group", "add"): (403, 403),
+    ("auth_group", "change"): (200, 403),
+    ("auth_group", "delete"): (403, 403),
 }
 
 
@@ -615,6 +627,9 @@ def admin_model_rule(key):
     model = ADMIN_MODELS[prefix]
     args, get, post = ADMIN_MODEL_SUFFIXES[suffix]
     get, post = ADMIN_EXCEPTIONS.get((prefix, suffix), (get, post))
+    if (prefix, suffix) in PROVINCE_ADMIN_EXCEPTIONS:
+        own_get, own_post = PROVINCE_ADMIN_EXCEPTIONS[prefix, suffix]
+        get, post = _with_province_admin(get, own_get), _with_province_admin(post, own_post)
     if model in SCOPED_ADMIN_MODELS:
         near, far, far_answers = "in Hà Tĩnh", "in Long An", FAR_OBJECT
     elif model in LEGAL_OBJECTS:
