@@ -5,14 +5,17 @@
 postgres://postgres@127.0.0.1:5432), loads the units, criteria sets and demo data, creates
 one commune official for each of ``--users`` communes of Hà Tĩnh spread over ``--districts``
 districts, one office per district and the provincial office, and starts gunicorn with
-``--workers`` workers on a free port of 127.0.0.1. For ``--seconds`` seconds:
+``--workers`` workers on a free port of 127.0.0.1. Then, all at once:
 
 - each official loops through the HTML forms: open the start page, start an assessment
   against NTM 2021–2025 on a random 2025 date, open the entry form, save every criterion and
-  indicator, re-open it (it must show what was saved), save changed values, submit;
+  indicator, re-open it (it must show what was saved), save changed values, submit. New
+  cycles start for ``--seconds`` seconds; the cycles under way then finish (at most eight
+  more requests each), so the run is bounded and every started dossier is submitted;
 - each district office reads its dashboard and its inbox, and verifies the dossiers the
-  officials submitted (so the dashboards' figures move during the run);
-- the provincial office reads the province dashboard.
+  officials submitted (so the dashboards' figures move during the run), until the officials
+  are done;
+- the provincial office reads the province dashboard, until the officials are done.
 
 Then, with the server still up, it reads every dashboard once more, and checks: no 5xx and
 no other unexpected status; every assessment someone got a success response for is in the
@@ -672,13 +675,32 @@ def create_actors(*, users: int, districts: int) -> dict:
             actor(f"lt-xa-{commune.code}", Role.COMMUNE_OFFICIAL, commune, commune=commune)
         )
     offices = [actor(f"lt-huyen-{d.code}", Role.DISTRICT_OFFICE, d, district=d) for d, _c in chosen]
+    busiest = busiest_district(exclude=[d.pk for d, _c in chosen])
     return {
         "officials": officials,
         "offices": offices,
+        "readers": [
+            actor(f"lt-huyen-{busiest.code}", Role.DISTRICT_OFFICE, busiest, district=busiest)
+        ],
         "province": actor(
             f"lt-tinh-{province.code}", Role.PROVINCE_OFFICE, province, province=province
         ),
     }
+
+
+def busiest_district(exclude=()):
+    """The district whose communes hold the most recognitions (Hậu Lộc, Thanh Hóa, in the
+    demo data): a dashboard whose headline figures are not zeros. Its office only reads."""
+    from django.db.models import Count
+
+    from communes.models import District
+
+    return (
+        District.objects.annotate(n=Count("communes__recognitions"))
+        .exclude(pk__in=exclude)
+        .order_by("-n", "code")
+        .first()
+    )
 
 
 def load_communes_pks(officials) -> list[int]:
@@ -921,98 +943,110 @@ def _expect(browser: Browser, response: Response | None, kind: str) -> bool:
 @dataclasses.dataclass
 class Shared:
     set_pk: int
+    # New cycles start only before the deadline; the cycles under way then finish (at most
+    # eight more requests each), so every started assessment gets its chance to be submitted
+    # and verified and the run stays bounded.
     deadline: float
+    officials_running: int = 0
     promises: dict = dataclasses.field(default_factory=dict)  # pk -> Promise
     stale_reads: list = dataclasses.field(default_factory=list)
 
 
-async def official_loop(browser: Browser, shared: Shared, seed: int) -> None:
-    rng = random.Random(seed)
+async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, tag: str) -> None:
+    """Start an assessment, save it twice through the entry form, submit it. An unexpected
+    answer ends the cycle (it is recorded and reported)."""
     actor = browser.actor
     base = "/criteria/assessments"
+    page = await browser.request("start page", "GET", f"{base}/new/{actor.unit_code}/")
+    if not _expect(browser, page, "start page"):
+        return
+    form = find_form(page.text, select="criteria_set")
+    day = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(365))
+    data = [
+        ("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken")),
+        ("criteria_set", str(shared.set_pk)),
+        ("assessed_on", day.isoformat()),
+    ]
+    if rng.random() < 0.5:
+        data.append(("copy_previous", "on"))
+    started = await browser.request("start", "POST", f"{base}/new/{actor.unit_code}/", data)
+    if not _expect(browser, started, "start"):
+        return
+    match = re.search(r"/assessments/(\d+)/edit/", started.header("Location"))
+    promise = Promise(int(match.group(1)), actor.unit_pk, actor.username, day)
+    shared.promises[promise.pk] = promise
+    edit = f"{base}/{promise.pk}/edit/"
+    for _save in range(2):
+        page = await browser.request("entry form", "GET", edit)
+        if not _expect(browser, page, "entry form"):
+            return
+        form = find_form(page.text, form_id="entry-form")
+        if promise.saved is not None:
+            # Read your writes: the re-opened form shows exactly the last save.
+            shared.stale_reads += compare_saved(
+                f"re-opened entry form of {promise.pk}", promise.saved, entry_form_state(form)
+            )
+        data, expected = fill_entry_form(form, rng, tag)
+        saved = await browser.request("save draft", "POST", edit, data)
+        if not _expect(browser, saved, "save draft"):
+            return
+        promise.saves += 1
+        promise.saved = expected
+    page = await browser.request("dossier", "GET", f"{base}/{promise.pk}/")
+    if not _expect(browser, page, "dossier"):
+        return
+    form = find_form(page.text, action_contains=f"/{promise.pk}/submit/")
+    token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
+    done = await browser.request("submit", "POST", f"{base}/{promise.pk}/submit/", token)
+    if _expect(browser, done, "submit"):
+        promise.submitted = True
+
+
+async def official_loop(browser: Browser, shared: Shared, seed: int) -> None:
+    rng = random.Random(seed)
     cycle = 0
-    while time.perf_counter() < shared.deadline:
-        cycle += 1
-        tag = f"{actor.username} #{cycle}"
-        page = await browser.request("start page", "GET", f"{base}/new/{actor.unit_code}/")
-        if not _expect(browser, page, "start page") or time.perf_counter() > shared.deadline:
+    try:
+        while time.perf_counter() < shared.deadline:
+            cycle += 1
+            await official_cycle(browser, shared, rng, f"{browser.actor.username} #{cycle}")
+    finally:
+        shared.officials_running -= 1
+
+
+async def verify_inbox(browser: Browser, shared: Shared) -> None:
+    inbox = await browser.request("inbox", "GET", "/criteria/inbox/")
+    if not _expect(browser, inbox, "inbox"):
+        return
+    waiting = {int(pk) for pk in re.findall(r"/criteria/assessments/(\d+)/", inbox.text)}
+    for pk in sorted(waiting):
+        promise = shared.promises.get(pk)
+        if promise is None or not promise.submitted or promise.verified_by:
+            continue  # not the load's, or its submit response has not arrived yet
+        page = await browser.request("dossier", "GET", f"/criteria/assessments/{pk}/")
+        if not _expect(browser, page, "dossier"):
             continue
-        form = find_form(page.text, select="criteria_set")
-        day = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(365))
-        data = [
-            ("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken")),
-            ("criteria_set", str(shared.set_pk)),
-            ("assessed_on", day.isoformat()),
-        ]
-        if rng.random() < 0.5:
-            data.append(("copy_previous", "on"))
-        started = await browser.request("start", "POST", f"{base}/new/{actor.unit_code}/", data)
-        if not _expect(browser, started, "start"):
-            continue
-        match = re.search(r"/assessments/(\d+)/edit/", started.header("Location"))
-        promise = Promise(int(match.group(1)), actor.unit_pk, actor.username, day)
-        shared.promises[promise.pk] = promise
-        edit = f"{base}/{promise.pk}/edit/"
-        for _save in range(2):
-            if time.perf_counter() > shared.deadline:
-                break
-            page = await browser.request("entry form", "GET", edit)
-            if not _expect(browser, page, "entry form"):
-                break
-            form = find_form(page.text, form_id="entry-form")
-            if promise.saved is not None:
-                # Read your writes: the re-opened form shows exactly the last save.
-                for problem in compare_saved(
-                    f"entry form of {promise.pk}", promise.saved, entry_form_state(form)
-                ):
-                    shared.stale_reads.append(problem)
-            data, expected = fill_entry_form(form, rng, tag)
-            saved = await browser.request("save draft", "POST", edit, data)
-            if not _expect(browser, saved, "save draft"):
-                break
-            promise.saves += 1
-            promise.saved = expected
-        else:
-            if time.perf_counter() > shared.deadline:
-                continue
-            page = await browser.request("dossier", "GET", f"{base}/{promise.pk}/")
-            if not _expect(browser, page, "dossier"):
-                continue
-            form = find_form(page.text, action_contains=f"/{promise.pk}/submit/")
-            token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
-            done = await browser.request("submit", "POST", f"{base}/{promise.pk}/submit/", token)
-            if _expect(browser, done, "submit"):
-                promise.submitted = True
+        form = find_form(page.text, action_contains=f"/{pk}/verify/")
+        token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
+        done = await browser.request("verify", "POST", f"/criteria/assessments/{pk}/verify/", token)
+        if _expect(browser, done, "verify"):
+            promise.verified_by = browser.actor.username
 
 
 async def office_loop(browser: Browser, shared: Shared, dashboard: str, verify: bool) -> None:
-    """Read the dashboard; a district office also verifies what the officials submitted."""
+    """Read the dashboard while officials work; a district office also verifies what they
+    submitted, and once they are done, what is left in its inbox."""
     kind = "province dashboard" if dashboard.startswith("/p/") else "district dashboard"
-    while time.perf_counter() < shared.deadline:
+    while shared.officials_running > 0:
         page = await browser.request(kind, "GET", dashboard)
         _expect(browser, page, kind)
-        if not verify or time.perf_counter() > shared.deadline:
-            continue
-        inbox = await browser.request("inbox", "GET", "/criteria/inbox/")
-        if not _expect(browser, inbox, "inbox"):
-            continue
-        waiting = {int(pk) for pk in re.findall(r"/criteria/assessments/(\d+)/", inbox.text)}
-        for pk in sorted(waiting):
-            promise = shared.promises.get(pk)
-            if promise is None or not promise.submitted or promise.verified_by:
-                continue  # not the load's, or its submit response has not arrived yet
-            if time.perf_counter() > shared.deadline:
-                break
-            page = await browser.request("dossier", "GET", f"/criteria/assessments/{pk}/")
-            if not _expect(browser, page, "dossier"):
-                continue
-            form = find_form(page.text, action_contains=f"/{pk}/verify/")
-            token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
-            done = await browser.request(
-                "verify", "POST", f"/criteria/assessments/{pk}/verify/", token
-            )
-            if _expect(browser, done, "verify"):
-                promise.verified_by = browser.actor.username
+        if verify and shared.officials_running > 0:
+            await verify_inbox(browser, shared)
+    if verify:
+        await verify_inbox(browser, shared)
+
+
+def dashboard_readers(actors: dict) -> list[Actor]:
+    return [*actors["offices"], *actors["readers"], actors["province"]]
 
 
 def dashboard_path(actor: Actor) -> str:
@@ -1023,6 +1057,7 @@ def dashboard_path(actor: Actor) -> str:
 async def run_load(port, actors, *, seconds, set_pk, seed) -> tuple[Shared, list, float]:
     log: list[Record] = []
     shared = Shared(set_pk=set_pk, deadline=time.perf_counter() + seconds)
+    shared.officials_running = len(actors["officials"])
     tasks = [
         official_loop(Browser(port, a, log), shared, seed + i)
         for i, a in enumerate(actors["officials"])
@@ -1031,8 +1066,10 @@ async def run_load(port, actors, *, seconds, set_pk, seed) -> tuple[Shared, list
         office_loop(Browser(port, a, log), shared, dashboard_path(a), verify=True)
         for a in actors["offices"]
     ]
-    province = actors["province"]
-    tasks.append(office_loop(Browser(port, province, log), shared, dashboard_path(province), False))
+    tasks += [
+        office_loop(Browser(port, a, log), shared, dashboard_path(a), verify=False)
+        for a in [*actors["readers"], actors["province"]]
+    ]
     started = time.perf_counter()
     await asyncio.gather(*tasks)
     return shared, log, time.perf_counter() - started
@@ -1048,7 +1085,7 @@ async def warm_up(port, actors) -> None:
     ]
     tasks += [
         Browser(port, a, log).request("warm", "GET", dashboard_path(a))
-        for a in [*actors["offices"], actors["province"]]
+        for a in dashboard_readers(actors)
     ]
     await asyncio.gather(*tasks)
 
@@ -1057,7 +1094,7 @@ async def final_pages(port, actors) -> dict:
     """Every dashboard once more, after the load: path -> (status, html)."""
     log: list[Record] = []
     pages = {}
-    for actor in [*actors["offices"], actors["province"]]:
+    for actor in dashboard_readers(actors):
         path = dashboard_path(actor)
         response = await Browser(port, actor, log).request("final", "GET", path)
         pages[actor.unit_code] = (
@@ -1161,7 +1198,8 @@ def table(report: dict) -> str:
     s, m, c = report["summary"], report["machine"], report["config"]
     lines = [
         f"ntm-portal load test — {m['date']} — {m['database']} — {m['cores']} cores ({m['cpu']})",
-        f"{c['users']} officials + {c['offices']} district offices + 1 province office, "
+        f"{c['users']} officials + {c['offices']} district offices + {c['readers']} reading "
+        "district office + 1 province office, "
         f"gunicorn {c['workers']} workers, {s['seconds']} s: {s['requests']} requests, "
         f"{s['requests_per_s']} req/s, {s['errors']} errors ({s['server_errors']} 5xx, "
         f"{s['no_response']} without response), median {s['median_ms']} ms, p95 {s['p95_ms']} ms",
@@ -1214,7 +1252,7 @@ def check_dashboards(pages: dict, actors: dict) -> tuple[list, int]:
     from reports import dashboard
 
     problems, checked = [], 0
-    for actor in [*actors["offices"], actors["province"]]:
+    for actor in dashboard_readers(actors):
         status, html = pages[actor.unit_code]
         label = f"{'province' if actor.role == 'province_office' else 'district'} {actor.unit_code}"
         if status != 200:
@@ -1308,6 +1346,8 @@ def main(argv=None) -> int:
         "config": {
             "users": len(actors["officials"]),
             "offices": len(actors["offices"]),
+            "readers": len(actors["readers"]),
+            "dashboards": [dashboard_path(a) for a in dashboard_readers(actors)],
             "workers": args.workers,
             "seconds": args.seconds,
             "seed": args.seed,

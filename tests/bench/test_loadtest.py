@@ -251,3 +251,23 @@ def test_recount_of_a_province_matches_its_page(client, db):
     expected = loadtest.recount(**raw, as_of=shown["as_of"])
     assert shown["rows"], "the province matrix lists the assessed communes"
     assert loadtest.compare_dashboard("page", expected, shown, assessed_only=True) == []
+
+
+def test_recount_of_recognitions_matches_the_busiest_district(client, db):
+    """Hậu Lộc: 21 communes NTM, 111 NTM and 14 model villages; the headline is not zeros."""
+    district = loadtest.busiest_district()
+    client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=district))
+    url = reverse("reports:district_dashboard", args=[district.code]) + f"?set={loadtest.SET_CODE}"
+    shown = loadtest.parse_dashboard(client.get(url).content.decode())
+    raw = loadtest.raw_area_rows(district_code=district.code)
+    expected = loadtest.recount(**raw, as_of=shown["as_of"])
+    assert expected["headline"]["ntm"] == 21
+    assert (expected["headline"]["villages_ntm"], expected["headline"]["villages_model"]) == (
+        111,
+        14,
+    )
+    assert loadtest.compare_dashboard("page", expected, shown) == []
+    shown["headline"]["villages_model"] -= 1
+    assert loadtest.compare_dashboard("page", expected, shown) == [
+        "page: headline villages_model shows 13, recount 14"
+    ]
