@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
+from .admin_scope import MembershipScopeMixin, ScopedChoicesMixin
 from .enums import Region
 from .models import Commune, District, Membership, Province, Statistic, Village
 from .resources import CommuneResource, DistrictResource, ProvinceResource, VillageResource
@@ -116,7 +117,7 @@ class CommuneRegionFilter(RegionFilter):
 # -- Units ------------------------------------------------------------------------------------
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(ScopedChoicesMixin):
     """Everyone reads only their own subtree, in the admin too (communes.selectors.scoped)."""
 
     def get_queryset(self, request):
@@ -288,7 +289,7 @@ class StatisticAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(MembershipScopeMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "unit_display"]
     search_fields = [
         "user__username",

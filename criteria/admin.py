@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from communes.admin_scope import ScopedChoicesMixin, check_may_save
 from communes.selectors import scope_for, scoped
 
 from .history_admin import ScopedHistoryAdmin
@@ -19,7 +20,7 @@ from .models import (
 )
 
 
-class LegalObjectAdminMixin:
+class LegalObjectAdminMixin(ScopedChoicesMixin):
     """Criteria sets are read by every administrator; a national set is changed only by a
     national administrator, a provincial variant also by that province's administrator."""
 
@@ -41,6 +42,10 @@ class LegalObjectAdminMixin:
 
     def _province_id_of(self, obj):
         return self._set_of(obj).province_id
+
+    def save_model(self, request, obj, form, change):
+        check_may_save(self._may_change(request, obj))
+        super().save_model(request, obj, form, change)
 
 
 class CriterionInline(admin.TabularInline):
@@ -127,7 +132,7 @@ class IndicatorValueInline(admin.TabularInline):
     raw_id_fields = ("indicator",)
 
 
-class UnitAdminMixin:
+class UnitAdminMixin(ScopedChoicesMixin):
     """Rows bound to a commune, village or district: shared list columns, and everyone reads
     only their own subtree (communes.selectors.scoped)."""
 
@@ -175,7 +180,7 @@ class TargetAdmin(UnitAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ScopedHistoryAdmin):
+class EvidenceAdmin(ScopedChoicesMixin, ScopedHistoryAdmin):
     """Evidence metadata; the file itself is only served by the permission-checked view."""
 
     list_display = ("title", "assessment", "criterion", "document_number", "uploaded_at")

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from communes.enums import Role
-from communes.models import Commune, Membership, Province
+from communes.models import Commune, Membership, Province, Village
 from criteria.models import Assessment, CriteriaSet, Threshold
 from tests.factories import make_assessment
 
@@ -133,3 +133,46 @@ def test_scoped_admin_cannot_change_groups(hatinh_admin):
     assert hatinh_admin.get(reverse("admin:auth_group_add")).status_code == 403
     group.refresh_from_db()
     assert group.name == "Reviewers"
+
+
+def test_scoped_admin_cannot_add_a_village_to_another_province(hatinh_admin):
+    far = Commune.objects.get(code="28084")  # Long An
+    form = {"code": "2808499", "name": "Ấp Ngoài", "kind": "ap", "commune": far.pk}
+    response = hatinh_admin.post(reverse("admin:communes_village_add"), form)
+    assert response.status_code in (200, 400)
+    assert not Village.objects.filter(code="2808499").exists()
+    form["commune"] = Commune.objects.get(code="18838").pk  # Lâm Hợp, Hà Tĩnh
+    form["code"] = "1883899"
+    assert hatinh_admin.post(reverse("admin:communes_village_add"), form).status_code == 302
+    assert Village.objects.filter(code="1883899").exists()
+
+
+def test_scoped_admin_cannot_grant_a_national_or_foreign_role(hatinh_admin):
+    newcomer = get_user_model().objects.create_user("newcomer")
+    url = reverse("admin:communes_membership_add")
+    national = {"user": newcomer.pk, "role": Role.ADMIN}
+    foreign = {**national, "province": Province.objects.get(code="80").pk}
+    for form in (national, foreign):
+        assert hatinh_admin.post(url, form).status_code in (200, 400)
+    assert not Membership.objects.filter(user=newcomer).exists()
+    own = Membership.objects.get(user__username="hatinh-admin")
+    change = reverse("admin:communes_membership_change", args=[own.pk])
+    assert hatinh_admin.post(change, {"user": own.user_id, "role": Role.ADMIN}).status_code == 403
+    own.refresh_from_db()
+    assert own.province.code == "42"
+
+
+def test_scoped_admin_cannot_add_a_national_threshold(hatinh_admin):
+    indicator = Threshold.objects.filter(province=None).first().indicator
+    before = Threshold.objects.count()
+    form = {
+        "indicator": indicator.pk,
+        "scope": "national",
+        "year": "2024",  # a year the indicator has no national threshold for
+        "value": "5",
+        "verification": "VERIFIED-OFFICIAL",
+        "source": "Quyết định giả",
+    }
+    response = hatinh_admin.post(reverse("admin:criteria_threshold_add"), form)
+    assert response.status_code == 403
+    assert Threshold.objects.count() == before

@@ -1,0 +1,90 @@
+"""What a scoped administrator may pick in the admin's forms.
+
+Scoping the admin's lists (``get_queryset``) hides other provinces' rows, but a form's foreign
+keys still accepted any primary key posted: a province's administrator could add a village,
+target or assessment to a commune of another province, or a membership making someone (or
+themselves) an administrator of another province or of the whole country. Foreign keys to units,
+assessments and accounts therefore offer, and validate against, only what lies inside the
+user's subtree.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from .models import Commune, District, Membership, Province, Village
+from .selectors import scope_for, scoped
+
+SCOPED_CHOICES = (Province, District, Commune, Village)
+
+
+def choices_for(user, queryset: QuerySet) -> QuerySet:
+    """``queryset`` (a foreign key's choices) narrowed to what ``user`` may pick."""
+    if scope_for(user).everything:
+        return queryset
+    model = queryset.model
+    if model in SCOPED_CHOICES or model._meta.label == "criteria.Assessment":
+        return scoped(user, queryset)
+    if model is get_user_model():
+        # Accounts bound inside the subtree, and accounts not yet bound to any unit.
+        inside = scoped(user, Membership.objects.all()).values("user_id")
+        return queryset.filter(Q(pk__in=inside) | Q(membership__isnull=True))
+    return queryset
+
+
+class ScopedChoicesMixin:
+    """ModelAdmin or inline whose foreign keys offer only the user's subtree."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = choices_for(request.user, formfield.queryset)
+        return formfield
+
+
+class MembershipScopeMixin:
+    """A scoped administrator binds accounts to units of their own subtree only (never to the
+    whole country: a membership without a unit is national), and cannot change or remove
+    their own membership."""
+
+    def _own(self, request, obj):
+        return obj is not None and obj.user_id == request.user.pk
+
+    def has_change_permission(self, request, obj=None):
+        if self._own(request, obj) and not scope_for(request.user).everything:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._own(request, obj) and not scope_for(request.user).everything:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if scope_for(request.user).everything:
+            return form
+
+        class ScopedMembershipForm(form):
+            def clean(self):
+                data = super().clean()
+                if not any(data.get(level) for level in ("province", "district", "commune")):
+                    raise ValidationError(
+                        _(
+                            "Choose a unit of your province: only a national administrator "
+                            "can grant a role over the whole country."
+                        )
+                    )
+                return data
+
+        return ScopedMembershipForm
+
+
+def check_may_save(may_change: bool) -> None:
+    """For a legal object's admin: refuse to save what the user may not change, whatever the
+    form said (a new national threshold, a criterion added to a national set)."""
+    if not may_change:
+        raise PermissionDenied(
+            _("Only a national administrator can change a national criteria set.")
+        )
