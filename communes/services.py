@@ -10,6 +10,8 @@ import vietnam_provinces
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
+from reports.cache import record_change
+
 from .enums import CommuneKind, DistrictKind, ProvinceKind
 from .models import Commune, District, Province
 from .regions import PROVINCE_REGIONS
@@ -132,6 +134,8 @@ def load_admin_units(
 
     summary = AdminUnitLoadSummary()
     with transaction.atomic():
+        # Bulk writes send no signals: every province's cached reports may be stale.
+        record_change(province_id=None)
         provinces = _load_provinces(divisions, summary=summary.provinces)
         # One query per model: existing rows are compared in memory. All rows, not only the
         # selected provinces', because codes are unique nationally and a unit may have moved.

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus, VillageKind
 from communes.models import Commune, Province, Village
 from communes.services import load_admin_units
+from reports.cache import record_change
 
 from .enums import Title
 from .models import (
@@ -156,6 +157,8 @@ def generate_history(
     codes = [str(c).zfill(2) for c in province_codes] if province_codes else None
     summary = GenerationSummary(seed=seed)
     with transaction.atomic():
+        # Bulk inserts send no signals: every province's cached reports are stale.
+        record_change(province_id=None)
         summary.units_loaded = _ensure_reference_data(codes)
         if reset:
             summary.deleted = reset_history()
@@ -359,6 +362,7 @@ def reset_history() -> dict[str, int]:
     ]
     deleted = {}
     with transaction.atomic(), connection.cursor() as cursor:
+        record_change(province_id=None)  # raw DELETEs send no signals
         for model, where, params in steps:
             cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE {where}", params)  # noqa: S608
             deleted[model._meta.model_name] = cursor.rowcount

@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from communes.enums import AssessmentStatus
 from communes.models import Commune, District, Province, Village
+from reports.cache import record_change
 
 from .enums import Comparison, IndicatorKind, SetLevel, Verification
 from .models import (
@@ -71,6 +72,7 @@ def load_criteria_fixture(*, path=CRITERIA_FIXTURE) -> CriteriaLoadSummary:
     summary = CriteriaLoadSummary(before=_counts())
     with transaction.atomic():
         call_command("loaddata", str(path), verbosity=0, stdout=io.StringIO())
+        record_change(province_id=None)  # loaddata saves raw rows: no signal records it
     summary.after = _counts()
     return summary
 
@@ -126,6 +128,7 @@ def add_placeholder_indicators(*, criteria_set: CriteriaSet, up_to: int, why: st
             )
         )
     Indicator.objects.bulk_create(rows)
+    record_change(province_id=None)  # bulk_create sends no signals
     return len(rows)
 
 
@@ -149,6 +152,7 @@ def add_placeholder_criteria(*, criteria_set: CriteriaSet, up_to: int, why: str)
         for i in range(1, up_to - count + 1)
     ]
     Criterion.objects.bulk_create(rows)
+    record_change(province_id=None)  # bulk_create sends no signals
     return len(rows)
 
 

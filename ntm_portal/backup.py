@@ -39,11 +39,19 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from reports.cache import record_change
+
 FORMAT = "ntm-portal-backup"
 VERSION = 1
 MANIFEST = "manifest.json"
 # Rebuilt by `migrate` (content types, permissions) or deliberately not kept (sessions).
-SKIPPED = {"contenttypes.contenttype", "auth.permission", "sessions.session"}
+# The report change log (reports.cache) describes this database's own writes, not data.
+SKIPPED = {
+    "contenttypes.contenttype",
+    "auth.permission",
+    "sessions.session",
+    "reports.reportchange",
+}
 
 
 class ExactJSONEncoder(DjangoJSONEncoder):
@@ -287,6 +295,8 @@ def restore_portal(path: Path | str, *, using: str = DEFAULT_DB_ALIAS) -> Summar
                 loaded = _load_rows(contents, manifest, by_label, using, summary)
             connection.check_constraints(table_names=[m._meta.db_table for m in loaded])
             _reset_sequences(connection, loaded)
+            # Rows saved raw send no signal: every province's cached reports are stale.
+            record_change(province_id=None, using=using)
             for name, data in files.items():
                 stored = default_storage.save(name, ContentFile(data))
                 written.append(stored)

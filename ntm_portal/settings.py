@@ -90,7 +90,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections: a new PostgreSQL connection per request cost more than a district
+# dashboard served from the cache. Health checks drop a connection the server closed (a
+# restart, an idle timeout) before a request uses it, instead of failing that request.
+# CONN_MAX_AGE=0 opens one per request again.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Rendered dashboard bodies (reports.cache). Their keys carry the area's report version, which
+# every write changes in its own transaction, so a per-process cache is exact and needs no
+# shared server; CACHE_URL may name one (e.g. memcached) to share the entries between workers.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://ntm-portal")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

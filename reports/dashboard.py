@@ -3,7 +3,7 @@ criteria set, as of a date, and the national ranking of provinces.
 
 Like reports.selectors, everything here is public (recognitions and public assessments only)
 and built from a fixed number of queries whatever the number of communes and assessments:
-``district_dashboard`` runs ten, ``province_dashboard`` eleven, ``national_ranking`` one, and
+``district_dashboard`` runs nine, ``province_dashboard`` ten, ``national_ranking`` one, and
 tests/reports/test_dashboard_queries.py pins that.
 The figures are then derived in Python by pure functions over those rows.
 """
@@ -11,10 +11,11 @@ The figures are then derived in Python by pure functions over those rows.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from communes.enums import CommuneKind, ResultStatus
@@ -99,12 +100,19 @@ class CommuneProgress:
     def results(self) -> list[tuple[Criterion, str]]:
         return list(zip(self.criteria, self.cells, strict=True))
 
-    @property
+    # Cached: the cells never change once the row is built, and the page asks for these
+    # several times per row (standing, closest, regressions, matrix).
+    @cached_property
     def missing(self) -> list[Criterion]:
         """Criteria of the set not (fully) met in the latest assessment."""
         return [c for c, s in zip(self.criteria, self.cells, strict=True) if s != ResultStatus.MET]
 
-    @property
+    @cached_property
+    def missing_text(self) -> SafeString:
+        """The missing criteria as the page lists them: "2. Name; 5. Name"."""
+        return mark_safe("; ".join(f"{c.number}. {escape(c.name)}" for c in self.missing))  # noqa: S308
+
+    @cached_property
     def met_count(self) -> int:
         return sum(1 for s in self.cells if s == ResultStatus.MET)
 
@@ -230,18 +238,18 @@ class Dashboard:
     def province(self) -> Province:
         return self.unit if self.is_province else self.unit.province
 
-    @property
+    @cached_property
     def direct_rows(self) -> list[CommuneProgress]:
         """Communes that belong to the province directly (no district, since 2025)."""
         return [r for r in self.rows if r.commune.district_id is None]
 
-    @property
+    @cached_property
     def matrix_rows(self) -> list[CommuneProgress]:
         """The page's matrix: every commune of a district; the assessed communes of a
         province (the export has them all)."""
         return self.assessed_rows if self.is_province else self.rows
 
-    @property
+    @cached_property
     def table_sets(self) -> list[CriteriaSet]:
         """Every set some commune of the area is tracked on, the chosen set first."""
         found = {a.criteria_set_id: a.criteria_set for r in self.rows for a in r.all_sets}
@@ -252,22 +260,19 @@ class Dashboard:
         )
         return chosen + sorted(found.values(), key=lambda s: s.code)
 
-    @property
-    def matrix(self) -> list[tuple[CommuneProgress, SafeString]]:
-        """``matrix_rows``, each with its cells as ready HTML: a ``<td>`` per criterion with
-        a symbol and a class, so colour is never the only signal, and the criterion and result
-        in words for screen readers. Built here, each distinct cell once, because a template
-        tag per cell (~1,000 cells on a large district) was most of the page's rendering
-        time. Call it while the request's language is active: the labels are translated
-        here."""
+    @cached_property
+    def matrix_html(self) -> SafeString:
+        """The matrix's body rows (``matrix_rows``) as ready HTML, exactly as a template loop
+        would write them: per commune its name, a ``<td>`` per criterion with a symbol and a
+        class, so colour is never the only signal, and the criterion and result in words for
+        screen readers, then the criteria met. Built here, each distinct cell once, because
+        the template tags, includes and lookups per cell (~1,000 cells on a large district,
+        ~11,000 on a province) were most of the page's rendering time. Call it while the
+        request's language is active: the labels are translated here."""
         labels = {status: str(label) for status, label in CELL_LABELS.items()}
-        cells = {}
-
-        def cell(i, criterion, status):
-            key = (i, status)
-            if key not in cells:
-                label = labels[status]
-                cells[key] = format_html(
+        columns = [
+            {
+                status: format_html(
                     '<td class="cell cell--{}" title="{}. {}: {}"><span aria-hidden="true">{}'
                     '</span><span class="visually-hidden">{}</span></td>\n',
                     status,
@@ -277,45 +282,43 @@ class Dashboard:
                     CELL_SYMBOLS[status],
                     label,
                 )
-            return cells[key]
-
-        return [
-            (
-                row,
-                # Each cell is already safe (format_html), so this escapes nothing.
-                format_html_join(
-                    "",
-                    "{}",
-                    (
-                        (cell(i, c, s),)
-                        for i, (c, s) in enumerate(zip(self.criteria, row.cells, strict=True))
-                    ),
-                ),
-            )
-            for row in self.matrix_rows
+                for status, label in labels.items()
+            }
+            for criterion in self.criteria
         ]
+        n_criteria = len(self.criteria)
+        parts = []
+        for row in self.matrix_rows:
+            met = f"{row.met_count}/{n_criteria}" if row.assessment else "–"
+            parts.append(
+                '\n        <tr>\n          <th scope="row" class="unit-name">'
+                f"{escape(row.commune.name)}</th>\n          "
+                + "".join(column[s] for column, s in zip(columns, row.cells, strict=True))
+                + f'\n          <td class="num">{met}</td>\n        </tr>\n      '
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - escaped above, cells by format_html
 
     @property
     def kind_label(self) -> str:
         return CommuneKind(self.kind).label if self.kind else ""
 
-    @property
+    @cached_property
     def assessed_rows(self) -> list[CommuneProgress]:
         return [r for r in self.rows if r.assessment is not None]
 
-    @property
+    @cached_property
     def hardest(self) -> list[CriterionShare]:
         return hardest_criteria(self.criteria, self.assessed_rows)
 
-    @property
+    @cached_property
     def closest(self) -> list[CommuneProgress]:
         return closest_to_recognition(self.assessed_rows)
 
-    @property
+    @cached_property
     def regressions(self) -> list[Regression]:
         return regressions(self.rows, self.criteria_set)
 
-    @property
+    @cached_property
     def distribution(self) -> list[tuple[int, int]]:
         return met_distribution(len(self.criteria), self.assessed_rows)
 
@@ -408,7 +411,7 @@ def met_distribution(n_criteria, rows) -> list[tuple[int, int]]:
 
 def area_sets(communes: QuerySet[Commune], as_of: datetime.date) -> list[CriteriaSet]:
     """Every commune-level set, with ``commune_count``: communes of ``communes`` with a public
-    assessment against it on or before ``as_of``. One query."""
+    assessment against it on or before ``as_of``, and ``criteria_count``. One query."""
     assessed = (
         Assessment.objects.public()
         .as_of(as_of)
@@ -418,9 +421,10 @@ def area_sets(communes: QuerySet[Commune], as_of: datetime.date) -> list[Criteri
         .values("commune")
         .distinct()
     )
+    criteria = Criterion.objects.filter(criteria_set=OuterRef("pk")).order_by().values("pk")
     return list(
         CriteriaSet.objects.filter(level=SetLevel.COMMUNE)
-        .annotate(commune_count=SubqueryCount(assessed))
+        .annotate(commune_count=SubqueryCount(assessed), criteria_count=SubqueryCount(criteria))
         .order_by("-commune_count", "-valid_from", "code")
     )
 
@@ -448,7 +452,7 @@ def district_dashboard(
 ) -> Dashboard:
     """The dashboard of ``district``'s communes (of ``kind``, if given) against the set named
     ``set_code`` (default: the set most of them are assessed on), using only assessments
-    dated and recognitions decided on or before ``as_of``. Ten queries.
+    dated and recognitions decided on or before ``as_of``. Nine queries.
 
     Raises UnknownCriteriaSet when ``set_code`` names no commune-level set."""
     return _area_dashboard(
@@ -461,7 +465,7 @@ def province_dashboard(
 ) -> Dashboard:
     """The same parts as ``district_dashboard`` over every commune of ``province`` (those of
     its districts and those without a district), with one summary row per district.
-    Eleven queries."""
+    Ten queries."""
     communes = Commune.objects.filter(province=province)
     if kind:
         communes = communes.filter(kind=kind)
@@ -503,11 +507,14 @@ def _area_dashboard(
         .filter(commune__in=communes, criteria_set_id=set_id)
         .latest_per_unit_and_set("commune")
     )
-    assessments = {a.commune_id: a for a in latest.with_progress()}
-    results = CriterionResult.objects.filter(assessment__in=latest).values_list(
-        "assessment__commune", "criterion", "status"
+    # A subquery, not a query of its own: the latest assessments against the chosen set are
+    # among every_set's rows below. order_by(): the default ordering joined the assessment
+    # and the criterion and sorted some 9,000 rows on a province.
+    results = (
+        CriterionResult.objects.filter(assessment__in=latest)
+        .order_by()
+        .values_list("assessment_id", "criterion_id", "status")
     )
-    status = {(commune_id, criterion_id): s for commune_id, criterion_id, s in results}
     recognitions = (
         Recognition.objects.active(as_of).filter(commune__in=communes).order_by("decided_on", "pk")
     )
@@ -522,13 +529,14 @@ def _area_dashboard(
         .annotate(met=SubqueryCount(met.values("pk")))
         .values_list("commune_id", "assessed_on", "pk", "met")
     )
+    # Commune-level sets only, as the filter offers; their CriteriaSet objects are ``sets``'
+    # (no select_related: one more model instance per row), and so is the criteria total.
     every_set = (
         Assessment.objects.public()
         .as_of(as_of)
-        .filter(commune__in=communes)
+        .filter(commune__in=communes, criteria_set__level=SetLevel.COMMUNE)
         .latest_per_unit_and_set("commune")
-        .with_progress()
-        .select_related("criteria_set")
+        .annotate(criteria_met=SubqueryCount(met.values("pk")))
         .order_by("-criteria_set__valid_from", "criteria_set__code")
     )
     targets = list(Target.objects.filter(commune__in=communes).order_by("planned_year", "pk"))
@@ -541,11 +549,18 @@ def _area_dashboard(
         .values_list("title", "n")
     )
 
+    sets_by_id = {s.pk: s for s in sets}
+    every_set = list(every_set)
+    for assessment in every_set:
+        assessment.criteria_set = sets_by_id[assessment.criteria_set_id]
+        assessment.criteria_total = assessment.criteria_set.criteria_count
+    assessments = {a.commune_id: a for a in every_set if a.criteria_set_id == set_id}
+    status = {(a_id, criterion_id): s for a_id, criterion_id, s in results}
     rows = {}
     for commune in commune_list:
         assessment = assessments.get(commune.pk)
         cells = [
-            status.get((commune.pk, c.pk), NOT_ASSESSED) if assessment else NOT_ASSESSED
+            status.get((assessment.pk, c.pk), NOT_ASSESSED) if assessment else NOT_ASSESSED
             for c in criteria
         ]
         rows[commune.pk] = CommuneProgress(

@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_safe
 from communes.models import Commune, District, Province
 from criteria import selectors as criteria_selectors
 
-from . import access, dashboard, export, selectors
+from . import access, cache, dashboard, export, selectors
 from .forms import DashboardFilterForm
 
 
@@ -97,13 +98,42 @@ def dashboard_access(view):
 
 
 def _dashboard_page(request, unit, template):
-    board, form = _dashboard_or_errors(request, unit)
-    if board is None:
-        # A hand-edited or stale URL: say which filter is wrong rather than guess.
-        return render(
-            request, "reports/dashboard_bad_filter.html", {"unit": unit, "form": form}, status=400
+    form = DashboardFilterForm(request.GET)
+    if form.is_valid():
+        filters = form.cleaned_data
+        is_province = isinstance(unit, Province)
+        build = dashboard.province_dashboard if is_province else dashboard.district_dashboard
+        body_template = (
+            "reports/_dashboard_province_body.html"
+            if is_province
+            else "reports/_dashboard_district_body.html"
         )
-    return render(request, template, {"dashboard": board, "form": form})
+
+        def render_body():
+            board = build(
+                unit, set_code=filters["set"], as_of=filters["as_of"], kind=filters["kind"]
+            )
+            # No request: the body is shared by every user who may see the area.
+            return render_to_string(body_template, {"dashboard": board, "form": form})
+
+        try:
+            body = cache.cached_body(
+                type(unit).__name__,
+                unit.pk,
+                filters["set"],
+                filters["as_of"].isoformat(),
+                filters["kind"],
+                province_id=unit.pk if is_province else unit.province_id,
+                render=render_body,
+            )
+        except dashboard.UnknownCriteriaSet:
+            form.add_error("set", _("There is no commune criteria set with this code."))
+        else:
+            return render(request, template, {"unit": unit, "body": body})
+    # A hand-edited or stale URL: say which filter is wrong rather than guess.
+    return render(
+        request, "reports/dashboard_bad_filter.html", {"unit": unit, "form": form}, status=400
+    )
 
 
 def _dashboard_xlsx(request, unit):

@@ -15,3 +15,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_admin_units", province=DEMO_PROVINCES, verbosity=0)
         call_command("load_criteria", verbosity=0)
         call_command("load_demo", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the dashboards cache their bodies, reports.cache),
+    as a fresh server process would. The cache stays on during the test."""
+    from django.core.cache import cache
+
+    cache.clear()
