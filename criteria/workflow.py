@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune, Membership, Village
@@ -393,24 +393,38 @@ def save_draft(
             % {"numbers": names}
         )
 
+    # Bulk writes, each with its history rows: a full draft was 19 UPDATEs and 19 history
+    # INSERTs one by one. They send no signals, so record no report change (reports.cache):
+    # a draft is not public, and no report reads it.
     existing_results = {r.criterion_id: r for r in current.results.all()}
+    to_delete, to_create, to_update = [], [], []
     for criterion_id, entered in results.items():
         row = existing_results.get(criterion_id)
         if entered.status is None:
             if row is not None:
-                row.delete()
+                to_delete.append(row.pk)
             continue
         if row is None:
-            CriterionResult.objects.create(
-                assessment=current,
-                criterion_id=criterion_id,
-                status=entered.status,
-                note=entered.note,
+            to_create.append(
+                CriterionResult(
+                    assessment=current,
+                    criterion_id=criterion_id,
+                    status=entered.status,
+                    note=entered.note,
+                )
             )
         elif (row.status, row.note) != (entered.status, entered.note):
             row.status, row.note = entered.status, entered.note
-            row.save()
+            to_update.append(row)
+    if to_delete:
+        # Row by row, so that each deletion gets its history row (post_delete).
+        CriterionResult.objects.filter(pk__in=to_delete).delete()
+    if to_create:
+        bulk_create_with_history(to_create, CriterionResult, default_user=user)
+    if to_update:
+        bulk_update_with_history(to_update, CriterionResult, ["status", "note"], default_user=user)
     existing_values = {v.indicator_id: v for v in current.indicator_values.all()}
+    new_values, changed_values = [], []
     for indicator_id, entered in values.items():
         indicator = indicators[indicator_id]
         number = entered.number if indicator.kind == IndicatorKind.NUMERIC else None
@@ -425,11 +439,22 @@ def save_draft(
         if row is None:
             if number is None and flag is None and not entered.note:
                 continue
-            IndicatorValue.objects.create(assessment=current, indicator_id=indicator_id, **fields)
+            new_values.append(
+                IndicatorValue(assessment=current, indicator_id=indicator_id, **fields)
+            )
         elif any(getattr(row, k) != v for k, v in fields.items()):
             for k, v in fields.items():
                 setattr(row, k, v)
-            row.save()
+            changed_values.append(row)
+    if new_values:
+        bulk_create_with_history(new_values, IndicatorValue, default_user=user)
+    if changed_values:
+        bulk_update_with_history(
+            changed_values,
+            IndicatorValue,
+            ["value_number", "value_bool", "is_met", "note"],
+            default_user=user,
+        )
     current.refresh_from_db()
     return current
 
