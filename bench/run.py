@@ -8,6 +8,10 @@ The efficiency figure of a page is the ratio of the server time of a full test-c
 to the time of the bare SQL that request ran: every statement is recorded (SQL and params)
 during one request, then re-executed exactly, with its rows fetched, on the same connection
 in the same process.
+
+The dashboards cache their rendered body (reports.cache), so each is measured twice: "cold",
+with the cache cleared before every request (what the first reader after a write waits for),
+and "warm", served from the cache (every later reader until the next write in the province).
 """
 
 import argparse
@@ -182,11 +186,15 @@ def replay(statements) -> float:
     return time.perf_counter() - started
 
 
-def measure_page(name, request, *, runs, expect=200):
-    """``request`` makes one request and returns the response."""
+def measure_page(name, request, *, runs, expect=200, cold=False):
+    """``request`` makes one request and returns the response. ``cold``: the cache is cleared
+    before every request (outside the timing), so nothing is served from it."""
+    from django.core.cache import cache
     from django.db import transaction
 
     def once():
+        if cold:
+            cache.clear()
         response = request()
         if response.status_code != expect:
             raise RuntimeError(f"{name}: HTTP {response.status_code}, expected {expect}")
@@ -198,6 +206,8 @@ def measure_page(name, request, *, runs, expect=200):
         once()  # warm caches (templates, translations, the database's pages)
     times = []
     for _ in range(runs):
+        if cold:
+            cache.clear()
         started = time.perf_counter()
         once()
         times.append(time.perf_counter() - started)
@@ -230,16 +240,28 @@ def bench_pages(ctx, *, runs):
     url_small = reverse("reports:district_dashboard", args=[small.code])
     url_province = reverse("reports:province_dashboard", args=[province.code])
     url_national = reverse("reports:national_dashboard")
+    from django.core.cache import cache
+
+    def dashboard(name, url, *, cold):
+        return measure_page(
+            f"{name} ({'cold' if cold else 'warm'})", lambda: admin.get(url), runs=runs, cold=cold
+        )
+
     pages = [
-        measure_page("district dashboard", lambda: admin.get(url_district), runs=runs),
-        measure_page("province dashboard", lambda: admin.get(url_province), runs=runs),
+        dashboard("district dashboard", url_district, cold=True),
+        dashboard("district dashboard", url_district, cold=False),
+        dashboard("province dashboard", url_province, cold=True),
+        dashboard("province dashboard", url_province, cold=False),
         measure_page("national overview", lambda: admin.get(url_national), runs=runs),
     ]
-    pages[0]["area"] = f"{district.code} {district.name} ({district.n} communes)"
-    pages[1]["area"] = f"{province.code} {province.name} ({province.n} communes)"
+    for page in pages[:2]:
+        page["area"] = f"{district.code} {district.name} ({district.n} communes)"
+    for page in pages[2:4]:
+        page["area"] = f"{province.code} {province.name} ({province.n} communes)"
     # Query counts must not depend on the size of the area.
-    smallest = len(capture(lambda: admin.get(url_small)))
-    pages[0]["queries_smallest_district"] = smallest
+    cache.clear()
+    pages[0]["queries_smallest_district"] = len(capture(lambda: admin.get(url_small)))
+    pages[1]["queries_smallest_district"] = len(capture(lambda: admin.get(url_small)))
     return pages
 
 
@@ -437,6 +459,19 @@ async def _load(port, path, cookie, *, seconds, clients):
 
 
 def bench_throughput(ctx, *, seconds, clients, workers=2):
+    """The login page (baseline), then the district dashboard with the cache on (as
+    configured) and off (CACHE_URL=dummycache://: every request renders the page)."""
+    results = _throughput(ctx, seconds=seconds, clients=clients, workers=workers, cache=True)
+    results += _throughput(
+        ctx, seconds=seconds, clients=clients, workers=workers, cache=False, baseline=False
+    )
+    base = results[0]["requests_per_s"]
+    for run in results[1:]:
+        run["ratio_to_baseline"] = round(run["requests_per_s"] / base, 2) if base else 0
+    return results
+
+
+def _throughput(ctx, *, seconds, clients, workers, cache, baseline=True):
     from django.test import Client
     from django.urls import reverse
 
@@ -444,7 +479,10 @@ def bench_throughput(ctx, *, seconds, clients, workers=2):
     client.force_login(ctx["admin"])
     cookie = client.cookies["sessionid"].value
     port = _free_port()
+    # The environment's CONN_MAX_AGE (settings default: persistent connections) and cache.
     env = dict(os.environ, ALLOWED_HOSTS="127.0.0.1")
+    if not cache:
+        env["CACHE_URL"] = "dummycache://"
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable,
@@ -466,13 +504,15 @@ def bench_throughput(ctx, *, seconds, clients, workers=2):
                 break
             except OSError:
                 time.sleep(0.1)
+        dashboard = reverse("reports:district_dashboard", args=[ctx["district"].code])
         pages = [
-            ("login page (baseline)", reverse("login")),
             (
-                "district dashboard",
-                reverse("reports:district_dashboard", args=[ctx["district"].code]),
-            ),
+                "district dashboard (cache on)" if cache else "district dashboard (cache off)",
+                dashboard,
+            )
         ]
+        if baseline:
+            pages.insert(0, ("login page (baseline)", reverse("login")))
         for name, path in pages:
             asyncio.run(_load(port, path, cookie, seconds=2, clients=2))  # warm both workers
             ok, errors, elapsed, latencies = asyncio.run(
@@ -494,8 +534,6 @@ def bench_throughput(ctx, *, seconds, clients, workers=2):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    base = results[0]["requests_per_s"]
-    results[1]["ratio_to_baseline"] = round(results[1]["requests_per_s"] / base, 2) if base else 0
     return results
 
 
@@ -505,6 +543,7 @@ def bench_throughput(ctx, *, seconds, clients, workers=2):
 
 
 def machine():
+    from django.conf import settings
     from django.db import connection
 
     cpu = ""
@@ -528,6 +567,8 @@ def machine():
         "platform": platform.platform(),
         "python": platform.python_version(),
         "database": f"{connection.vendor} {version}",
+        "conn_max_age": connection.settings_dict["CONN_MAX_AGE"],
+        "cache": settings.CACHES["default"]["BACKEND"],
     }
 
 
@@ -550,7 +591,8 @@ def dataset():
 def table(report) -> str:
     lines = [
         f"ntm-portal benchmark — {report['machine']['date']} — {report['machine']['database']} — "
-        f"{report['machine']['cores']} cores ({report['machine']['cpu']})",
+        f"{report['machine']['cores']} cores ({report['machine']['cpu']}) — "
+        f"CONN_MAX_AGE {report['machine']['conn_max_age']}, cache {report['machine']['cache']}",
         "dataset: " + ", ".join(f"{k} {v:,}" for k, v in report["dataset"].items()),
         "",
         f"{'measure':<32} {'median':>9} {'p95':>9} {'queries':>8} {'bare SQL':>9} "
@@ -594,7 +636,8 @@ def table(report) -> str:
         )
     lines.append(
         "ratio = server time of the page / time of its own SQL replayed on the connection "
-        "(target ≤ 1.5); queries district = largest/smallest district"
+        "(target ≤ 1.5); queries district = largest/smallest district; cold = cache cleared "
+        "before each request, warm = served from the cache"
     )
     return "\n".join(lines)
 
