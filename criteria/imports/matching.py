@@ -55,14 +55,30 @@ class CommuneMatcher:
     row costs no query."""
 
     def __init__(self, communes):
-        self.by_code: dict[str, Commune] = {}
-        self.by_name: dict[str, list[Commune]] = defaultdict(list)
-        self.by_folded: dict[str, list[Commune]] = defaultdict(list)
-        for commune in communes.select_related("district", "province"):
-            self.by_code[commune.code] = commune
-            prefix, folded = split_unit_name(commune.name)
-            self.by_folded[folded].append(commune)
-            self.by_name[_bare_exact(commune.name)].append(commune)
+        self.communes = communes
+        # One query for the codes; the name indexes (with districts and provinces, one more
+        # query) only when a row has no code: a national sheet has 10,051 codes.
+        self.by_code: dict[str, Commune] = {c.code: c for c in communes}
+        self._by_name: dict[str, list[Commune]] | None = None
+        self._by_folded: dict[str, list[Commune]] | None = None
+
+    def _index_names(self) -> None:
+        self._by_name, self._by_folded = defaultdict(list), defaultdict(list)
+        for commune in self.communes.select_related("district", "province"):
+            self._by_folded[split_unit_name(commune.name)[1]].append(commune)
+            self._by_name[_bare_exact(commune.name)].append(commune)
+
+    @property
+    def by_name(self) -> dict[str, list[Commune]]:
+        if self._by_name is None:
+            self._index_names()
+        return self._by_name
+
+    @property
+    def by_folded(self) -> dict[str, list[Commune]]:
+        if self._by_folded is None:
+            self._index_names()
+        return self._by_folded
 
     def match(
         self,
