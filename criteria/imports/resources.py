@@ -1,27 +1,25 @@
-"""The django-import-export resource every assessment import goes through, whatever the file
-looked like: the parsers (matrix.py, long.py) turn a sheet into rows of this shape
+"""The shape of an assessment import, and the django-import-export resource of the exports.
+
+Whatever the file looked like, the parsers (matrix.py, long.py) turn a sheet into rows of
+this shape
 
     row | commune (GSO code) | assessed_on (ISO) | <criterion number> ... (ResultStatus)
 
 plus, from the long format, "<n>:note" and the indicator columns of indicator_key(). A None
-cell means "the file says nothing about this".
-
-and the resource finds, compares, validates and writes. Exports use the same resource, so an
-export re-imports without changes.
+cell means "the file says nothing about this". plan.py finds, compares, validates and writes
+them in bulk (it says why imports no longer go through this resource). Exports write the same
+marks (MARK_FOR_STATUS), so an export re-imports without changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
-from criteria.models import Assessment, CriteriaSet, CriterionResult, Indicator, IndicatorValue
-from criteria.services import AssessmentError, check_assessment_fits
+from criteria.models import Assessment, CriteriaSet, CriterionResult, IndicatorValue
 
 from .values import MARK_FOR_STATUS, NOT_ASSESSED
 
@@ -103,193 +101,15 @@ class AssessmentResource(resources.ModelResource):
         report_skipped = True
         use_transactions = True
 
-    def __init__(
-        self, *, criteria_set: CriteriaSet, status=AssessmentStatus.DRAFT, author=None, source=""
-    ):
+    def __init__(self, *, criteria_set: CriteriaSet):
         super().__init__()
         self.criteria_set = criteria_set
-        self.status = status
-        self.author = author
-        self.source = source
         self.criteria = {c.number: c for c in criteria_set.criteria.all()}
-        self.indicators = {
-            i.code: i
-            for i in Indicator.objects.filter(criterion__criteria_set=criteria_set).select_related(
-                "criterion"
-            )
-        }
         for number in self.criteria:
             key = str(number)
             self.fields[key] = fields.Field(
                 attribute=None, column_name=key, widget=ResultWidget(), readonly=False
             )
-        # assessment pk -> readable changes, for the preview
-        self.changes: dict[int, list[str]] = {}
-
-    def get_import_fields(self):
-        return [self.fields["commune"], self.fields["assessed_on"]]
-
-    def get_queryset(self):
-        return Assessment.objects.filter(criteria_set=self.criteria_set)
-
-    def get_instance(self, instance_loader, row):
-        try:
-            commune = Commune.objects.get(code=row["commune"])
-        except Commune.DoesNotExist:
-            return None
-        return (
-            self.get_queryset()
-            .filter(commune=commune, assessed_on=row["assessed_on"])
-            .order_by("pk")
-            .first()
-        )
-
-    def import_instance(self, instance, row, **kwargs):
-        super().import_instance(instance, row, **kwargs)
-        instance.criteria_set = self.criteria_set
-        instance._imported = Imported.from_row(row, self.criteria, self.indicators)
-
-    def _existing(self, instance):
-        if instance.pk is None:
-            return {}, {}
-        results = {
-            number: (status, note)
-            for number, status, note in instance.results.values_list(
-                "criterion__number", "status", "note"
-            )
-        }
-        values = {
-            v.indicator.code: v for v in instance.indicator_values.select_related("indicator")
-        }
-        return results, values
-
-    def describe_changes(self, instance) -> list[str]:
-        """What importing the row would change in the existing assessment, readably."""
-        imported: Imported = instance._imported
-        results, values = self._existing(instance)
-        changes = []
-        for n, new in sorted(imported.results.items()):
-            old = results.get(n, (None, ""))[0]
-            new = None if new == NOT_ASSESSED else new
-            if old != new:
-                changes.append(
-                    _("criterion %(n)s: %(old)s → %(new)s")
-                    % {
-                        "n": n,
-                        "old": MARK_FOR_STATUS.get(old, "—"),
-                        "new": MARK_FOR_STATUS.get(new, "—"),
-                    }
-                )
-        for n, note in sorted(imported.notes.items()):
-            has_result = imported.results.get(n, results.get(n, (None,))[0]) not in (
-                None,
-                NOT_ASSESSED,
-            )
-            if has_result and results.get(n, (None, ""))[1] != note:
-                changes.append(_("criterion %(n)s: note") % {"n": n})
-        for code, entry in sorted(imported.indicators.items()):
-            old = values.get(code)
-            if old is None:
-                if entry.get("is_met") is not None or entry.get("value") is not None:
-                    changes.append(_("indicator %(code)s: new value") % {"code": code})
-                continue
-            if (
-                ("is_met" in entry and entry["is_met"] != old.is_met)
-                or ("value" in entry and entry["value"] != _indicator_value(old))
-                or ("note" in entry and entry["note"] != old.note)
-            ):
-                changes.append(_("indicator %(code)s: changed") % {"code": code})
-        return changes
-
-    def skip_row(self, instance, original, row, import_validation_errors=None):
-        if import_validation_errors or instance.pk is None:
-            return False
-        changed = self.describe_changes(instance)
-        self.changes[instance.pk] = changed
-        return not changed
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        errors = dict(import_validation_errors or {})
-        if instance.commune_id and "commune" not in errors:
-            try:
-                check_assessment_fits(
-                    unit=instance.commune,
-                    criteria_set=self.criteria_set,
-                    assessed_on=instance.assessed_on,
-                    allow_outside_period=False,
-                )
-            except AssessmentError as e:
-                errors["commune"] = ValidationError(str(e))
-        if instance.pk and instance.status not in OVERWRITABLE:
-            errors["commune"] = ValidationError(
-                _(
-                    "%(unit)s already has an assessment on this date in the workflow (%(status)s); "
-                    "an import does not overwrite it."
-                )
-                % {"unit": instance.commune, "status": instance.get_status_display()}
-            )
-        if errors:
-            raise ValidationError(errors)
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        instance.status = self.status
-        instance.author = self.author
-        instance.is_imported = True
-        instance.import_source = self.source[:300]
-        if not is_create:
-            instance.version += 1
-        instance.save()
-        imported: Imported = instance._imported
-        self.write_results(instance, imported.results, notes=imported.notes)
-        self.write_indicators(instance, imported.indicators)
-
-    def write_results(self, assessment, results: dict[int, str], notes=None):
-        """Set the results of the criteria in the file (others stay); NOT_ASSESSED removes
-        one. A note the file does not give is kept."""
-        notes = notes or {}
-        existing = {r.criterion_id: r for r in assessment.results.all()}
-        to_create, to_update, to_delete = [], [], []
-        for n, status in results.items():
-            criterion = self.criteria[n]
-            current = existing.get(criterion.pk)
-            if status == NOT_ASSESSED:
-                if current is not None:
-                    to_delete.append(current.pk)
-            elif current is None:
-                to_create.append(
-                    CriterionResult(
-                        assessment=assessment,
-                        criterion=criterion,
-                        status=status,
-                        note=notes.get(n, ""),
-                    )
-                )
-            else:
-                current.status = status
-                current.note = notes.get(n, current.note)
-                to_update.append(current)
-        CriterionResult.objects.filter(pk__in=to_delete).delete()
-        CriterionResult.objects.bulk_update(to_update, ["status", "note"])
-        CriterionResult.objects.bulk_create(to_create)
-
-    def write_indicators(self, assessment, entries: dict[str, dict]):
-        if not entries:
-            return
-        existing = {v.indicator_id: v for v in assessment.indicator_values.all()}
-        for code, entry in entries.items():
-            indicator = self.indicators[code]
-            value = existing.get(indicator.pk) or IndicatorValue(
-                assessment=assessment, indicator=indicator
-            )
-            if "is_met" in entry:
-                value.is_met = entry["is_met"]
-            if "value" in entry:
-                number = entry["value"]
-                value.value_bool = number if isinstance(number, bool) else None
-                value.value_number = None if isinstance(number, bool) else number
-            if "note" in entry:
-                value.note = entry["note"]
-            value.save()
 
     # -- Export ---------------------------------------------------------------------------
 
@@ -363,7 +183,7 @@ class AssessmentResource(resources.ModelResource):
                 mark = {True: ResultStatus.MET, False: ResultStatus.NOT_MET}.get(
                     value.is_met, NOT_ASSESSED
                 )
-                shown = _indicator_value(value)
+                shown = indicator_value(value)
                 if isinstance(shown, bool):
                     shown = "Có" if shown else "Không"
                 rows.append(
@@ -394,5 +214,6 @@ LONG_HEADER = (
 )
 
 
-def _indicator_value(value: IndicatorValue):
+def indicator_value(value: IndicatorValue):
+    """The number or yes/no of an indicator value, as imports compare it."""
     return value.value_bool if value.value_bool is not None else value.value_number

@@ -1,9 +1,9 @@
 """Assessment imports: a dry run that produces a preview, and applying exactly that preview.
 
 The uploaded file is kept in the default storage under a random token with its SHA-256; the
-confirm step re-reads the same bytes, re-runs the same parse and dry run, and applies only if
-the outcome is identical to what the user saw (same fingerprint). Everything is written in one
-transaction, or nothing is.
+confirm step re-reads the same bytes, parses and decides them again (once), and writes only
+if the outcome is identical to what the user saw (same fingerprint). Everything is written in
+one transaction, or nothing is. Deciding and writing are in plan.py.
 """
 
 from __future__ import annotations
@@ -21,23 +21,21 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from import_export.results import RowResult
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from communes.enums import AssessmentStatus
-from communes.models import Commune
 from communes.selectors import communes_for_user, provinces_for_user
 from criteria.models import CriteriaSet
 
 from . import reader
-from .errors import CellError
+from .errors import CellError, ImportFileError
 from .forms import criteria_sets_for_user
 from .long import parse_long
 from .matching import CommuneMatcher
 from .matrix import ParsedSheet, parse_matrix
+from .plan import ImportPlan
 from .reader import read_book
-from .resources import AssessmentResource
 from .values import NOT_ASSESSED
 
 ERROR_FILL = PatternFill(fill_type="solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
@@ -165,14 +163,16 @@ def _communes_in_scope(user, options: ImportOptions):
     return communes
 
 
-def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> ParsedSheet:
+def _parse(
+    *, user, data: bytes, file_name: str, options: ImportOptions
+) -> tuple[ParsedSheet, CommuneMatcher]:
     criteria_set = (
         CriteriaSet.objects.get(pk=options.criteria_set_id) if options.criteria_set_id else None
     )
     book = read_book(data, file_name)
     matcher = CommuneMatcher(_communes_in_scope(user, options))
     if options.fmt == "long":
-        return parse_long(
+        parsed = parse_long(
             book,
             criteria_set=criteria_set,
             allowed_sets=criteria_sets_for_user(user, provinces_for_user(user)),
@@ -180,67 +180,61 @@ def _parse(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pars
             assessed_on=options.assessed_on,
             sheet_name=options.sheet or None,
         )
-    return parse_matrix(
-        book,
-        criteria_set=criteria_set,
-        matcher=matcher,
-        assessed_on=options.assessed_on,
-        sheet_name=options.sheet or None,
-    )
+    else:
+        parsed = parse_matrix(
+            book,
+            criteria_set=criteria_set,
+            matcher=matcher,
+            assessed_on=options.assessed_on,
+            sheet_name=options.sheet or None,
+        )
+    return parsed, matcher
 
 
-def _resource(
-    *, user, file_name: str, options: ImportOptions, parsed: ParsedSheet
-) -> AssessmentResource:
-    return AssessmentResource(
-        criteria_set=parsed.criteria_set,
+def _plan(*, user, data: bytes, file_name: str, options: ImportOptions, lock: bool = False):
+    """Parse the file and decide every row against the database: (plan, preview). Writes
+    nothing."""
+    parsed, matcher = _parse(user=user, data=data, file_name=file_name, options=options)
+    plan = ImportPlan(
+        parsed,
+        communes=matcher.by_code,
+        scope=_communes_in_scope(user, options),
         status=options.status,
         author=user,
         source=file_name,
+        lock=lock,
     )
+    return plan, _preview(parsed, plan, file_name)
 
 
 def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Preview:
-    """Parse the file and import it in a transaction that is rolled back. Raises
-    ImportFileError for a file that cannot be read at all. Writes nothing."""
-    parsed = _parse(user=user, data=data, file_name=file_name, options=options)
-    resource = _resource(user=user, file_name=file_name, options=options, parsed=parsed)
+    """Parse the file and decide what importing it would do, row by row. Raises
+    ImportFileError for a file that cannot be read at all. Writes nothing; a fixed number of
+    queries whatever the number of rows."""
+    return _plan(user=user, data=data, file_name=file_name, options=options)[1]
+
+
+def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str) -> Preview:
     errors = list(parsed.errors)
     rows = []
-    if len(parsed.dataset):
-        result = resource.import_data(parsed.dataset, dry_run=True, use_transactions=True)
-        names = dict(
-            Commune.objects.filter(code__in=parsed.dataset["commune"]).values_list("code", "name")
-        )
-        for index, row_result in enumerate(result.rows):
-            data_row = dict(zip(parsed.dataset.headers, parsed.dataset[index], strict=True))
-            position = parsed.positions[index]
-            sheet_row = data_row["row"]
-            action = row_result.import_type
-            if row_result.import_type in (
-                RowResult.IMPORT_TYPE_INVALID,
-                RowResult.IMPORT_TYPE_ERROR,
-            ):
-                action = "invalid"
-                for key, messages in _row_messages(row_result):
-                    col = position.get(key, position["commune"])[1]
-                    errors.append(
-                        CellError(
-                            parsed.sheet, sheet_row, col, data_row.get(key), " ".join(messages)
-                        )
-                    )
-            changes = []
-            if action == "update":
-                changes = resource.changes.get(row_result.object_id, [])
-            rows.append(
-                PreviewRow(
-                    sheet_row=sheet_row,
-                    unit=names.get(data_row["commune"], data_row["commune"]),
-                    action=action,
-                    summary=_summary(data_row, parsed.criteria),
-                    changes=changes,
-                )
+    for row_plan in plan.rows:
+        data_row = row_plan.row
+        position = parsed.positions[row_plan.index]
+        sheet_row = data_row["row"]
+        for key, messages in row_plan.messages:
+            col = position.get(key, position["commune"])[1]
+            errors.append(
+                CellError(parsed.sheet, sheet_row, col, data_row.get(key), " ".join(messages))
             )
+        rows.append(
+            PreviewRow(
+                sheet_row=sheet_row,
+                unit=row_plan.commune.name,
+                action=row_plan.action,
+                summary=_summary(data_row, parsed.criteria),
+                changes=row_plan.changes if row_plan.action == "update" else [],
+            )
+        )
     rows += _rejected_while_reading(parsed, rows)
     rows.sort(key=lambda r: r.sheet_row)
     errors.sort(key=lambda e: (e.row or 0, e.column or 0))
@@ -273,18 +267,6 @@ def _rejected_while_reading(parsed: ParsedSheet, rows: list[PreviewRow]) -> list
     ]
 
 
-def _row_messages(row_result):
-    if row_result.validation_error is not None:
-        error = row_result.validation_error
-        if hasattr(error, "error_dict"):
-            for key, errs in error.error_dict.items():
-                yield key, [m for e in errs for m in e.messages]
-        else:
-            yield "commune", error.messages
-    for err in row_result.errors:
-        yield "commune", [str(err.error)]
-
-
 def _summary(data_row: dict, numbers: list[int]) -> str:
     counts = {"met": 0, "basically_met": 0, "not_met": 0, NOT_ASSESSED: 0}
     for n in numbers:
@@ -308,26 +290,27 @@ def apply_import(
 ) -> Preview:
     """Apply the import the user previewed.
 
-    Side effects: creates or updates Assessment and CriterionResult rows (marked imported, with
-    the file name and the user as author), all in one transaction. Raises ImportChanged, with
-    nothing written, if the dry run no longer gives the preview the user confirmed, or if any
-    row fails while writing.
+    Side effects: creates or updates Assessment, CriterionResult and IndicatorValue rows
+    (marked imported, with the file name and the user as author) with their history rows, and
+    deletes the results the file marks "not assessed", all in one transaction. The file is
+    parsed and decided once, inside that transaction with the existing assessments locked, and
+    written only if that gives the preview the user confirmed. Raises ImportChanged, with
+    nothing written, if it does not, or if any write fails.
     """
-    preview = dry_run(user=user, data=data, file_name=file_name, options=options)
-    if preview.fingerprint != fingerprint or not preview.can_apply:
-        raise ImportChanged(
-            _("The data changed since the preview. Check the new preview before confirming.")
-        )
-    parsed = _parse(user=user, data=data, file_name=file_name, options=options)
-    resource = _resource(user=user, file_name=file_name, options=options, parsed=parsed)
     try:
         with transaction.atomic():
-            result = resource.import_data(
-                parsed.dataset, dry_run=False, raise_errors=True, use_transactions=True
+            plan, preview = _plan(
+                user=user, data=data, file_name=file_name, options=options, lock=True
             )
-            if result.has_errors() or result.has_validation_errors():
-                raise ImportChanged(_("Some rows could not be written; nothing was imported."))
-    except ImportChanged:
+            if preview.fingerprint != fingerprint or not preview.can_apply:
+                raise ImportChanged(
+                    _(
+                        "The data changed since the preview. Check the new preview before "
+                        "confirming."
+                    )
+                )
+            plan.write()
+    except (ImportChanged, ImportFileError):
         raise
     except Exception as e:  # any failure, database or not, has rolled everything back
         raise ImportChanged(

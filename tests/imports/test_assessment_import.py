@@ -2,11 +2,11 @@
 
 import datetime
 import io
-from unittest import mock
 
 import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection
 
 from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune, District, Province
@@ -289,30 +289,29 @@ def test_one_bad_row_blocks_the_whole_file(admin, ntmnc):
     assert Assessment.objects.count() == before
 
 
-def test_failure_on_the_last_row_leaves_the_database_as_it_was(admin, ntmnc):
+def test_failure_on_the_last_write_leaves_the_database_as_it_was(admin, ntmnc):
     data = TAN_TRU.read_bytes()
     opts = options(ntmnc)
     preview = services.dry_run(user=admin, data=data, file_name="f.xlsx", options=opts)
     before = (Assessment.objects.count(), CriterionResult.objects.count())
-    real = AssessmentResource.write_results
-    calls = []
+    writes = []
 
-    def fail_on_last(self, assessment, results, **kwargs):
-        # apply_import first repeats the dry run (7 writes, rolled back), then writes for real.
-        calls.append(assessment)
-        if len(calls) == 2 * preview.counts["new"]:
-            raise RuntimeError("disk full")
-        return real(self, assessment, results, **kwargs)
+    def fail_on_the_results_history(execute, sql, params, many, context):
+        # The last statement of the import: the history of the last batch's results.
+        if sql.startswith("INSERT") and "historicalcriterionresult" in sql:
+            writes.append(sql)
+            raise DatabaseError("disk full")
+        return execute(sql, params, many, context)
 
     with (
-        mock.patch.object(AssessmentResource, "write_results", fail_on_last),
+        connection.execute_wrapper(fail_on_the_results_history),
         pytest.raises(ImportChanged, match="nothing was imported"),
     ):
         services.apply_import(
             user=admin, data=data, file_name="f.xlsx", options=opts, fingerprint=preview.fingerprint
         )
 
-    assert len(calls) == 14
+    assert len(writes) == 1
     assert (Assessment.objects.count(), CriterionResult.objects.count()) == before
 
 
