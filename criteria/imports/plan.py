@@ -395,16 +395,12 @@ def insert_with_history(model, names, rows, *, parent: str, parent_ids, user) ->
     placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One array per column: a few parameters whatever the row count, where a VALUES
-            # list makes psycopg rewrite thousands of placeholders in Python.
-            fields = [model._meta.get_field(n) for n in names]
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-            for start in range(0, len(rows), STATEMENT_BATCH * 10):
-                chunk = rows[start : start + STATEMENT_BATCH * 10]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",  # noqa: S608
-                    [list(column) for column in zip(*chunk, strict=True)],
-                )
+            # COPY: psycopg sends the rows in its binary-accelerated text format; an INSERT
+            # with one parameter per value made the client-side-binding cursor Django uses
+            # quote ~760,000 literals in Python.
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         else:
             for start in range(0, len(rows), per_statement):
                 chunk = rows[start : start + per_statement]
