@@ -29,6 +29,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from communes.models import Commune
 from criteria.models import Assessment, CriteriaSet, CriterionResult, Indicator, IndicatorValue
 from criteria.services import AssessmentError, check_assessment_fits
+from reports.cache import record_change
 
 from .matrix import ParsedSheet
 from .resources import OVERWRITABLE, Imported, indicator_value
@@ -229,12 +230,16 @@ class ImportPlan:
         """Write the new and changed rows, ROWS_PER_BATCH at a time, each model with its
         history rows (django-simple-history, the importing user as history user). Results the
         file marks "not assessed" are deleted (their history rows come from the delete
-        signal). Call inside the caller's transaction: it is all or nothing only there."""
+        signal). Records a report change for each province written to (the bulk writes send
+        no signals: reports.cache). Call inside the caller's transaction: it is all or nothing
+        only there."""
         if not self.is_valid:
             raise ValueError("The plan has invalid rows: nothing to write.")
         pending = [plan for plan in self.rows if plan.action in ("new", "update")]
         for start in range(0, len(pending), ROWS_PER_BATCH):
             self._write_batch(pending[start : start + ROWS_PER_BATCH])
+        for province_id in sorted({plan.commune.province_id for plan in pending}):
+            record_change(province_id=province_id)
 
     def _write_batch(self, batch: list[RowPlan]) -> None:
         now = timezone.now()
