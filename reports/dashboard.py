@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from communes.enums import CommuneKind, ResultStatus
@@ -298,6 +300,36 @@ class Dashboard:
             )
         return mark_safe("".join(parts))  # noqa: S308 - escaped above, cells by format_html
 
+    @cached_property
+    def table_html(self) -> SafeString:
+        """The progress table's body rows for every commune of the area (district page)."""
+        return progress_rows_html(self.rows, self.criteria_set)
+
+    @cached_property
+    def direct_table_html(self) -> SafeString:
+        """The progress table's body rows for the communes without a district (province)."""
+        return progress_rows_html(self.direct_rows, self.criteria_set)
+
+    @cached_property
+    def closest_html(self) -> SafeString:
+        """The items of the "closest to recognition" list (``closest``, ~450 on a province),
+        exactly as the template loop wrote them: the commune's link, its missing criteria
+        counted (a plural) and listed. Built here for the same reason as ``matrix_html``.
+        Call it while the request's language is active."""
+        commune_url, parts = _CommuneUrls(), []
+        for row in self.closest:
+            n = len(row.missing)
+            count = ngettext("%(counter)s criterion missing", "%(counter)s criteria missing", n) % {
+                "counter": n
+            }
+            parts.append(
+                '\n    <li class="closest__item">\n      <a href="'
+                f'{commune_url(row.commune.code)}">{escape(row.commune.name)}</a>\n      '
+                f'<span class="closest__count">{count}</span>\n      '
+                f'<span class="closest__criteria">{row.missing_text}</span>\n    </li>\n  '
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - names escaped, texts from catalogues
+
     @property
     def kind_label(self) -> str:
         return CommuneKind(self.kind).label if self.kind else ""
@@ -333,6 +365,145 @@ class Dashboard:
     @property
     def trend_chart(self) -> charts.ColumnChart:
         return charts.trend_chart(self.trend, len(self.criteria))
+
+
+# ---------------------------------------------------------------------------------------------
+# The progress table, as ready HTML
+# ---------------------------------------------------------------------------------------------
+
+
+class _CommuneUrls:
+    """reports:commune for many communes: reversed once, the code put in its place (one
+    reverse per commune was a tenth of the table's time). A code needing quoting (never
+    seen: codes are digits) is reversed as usual."""
+
+    SENTINEL = "0000000000"
+
+    def __init__(self):
+        url = escape(reverse("reports:commune", args=[self.SENTINEL]))
+        self.prefix, self.suffix = url.split(self.SENTINEL)
+
+    def __call__(self, code: str) -> str:
+        if code.isalnum() and code.isascii():
+            return f"{self.prefix}{code}{self.suffix}"
+        return escape(reverse("reports:commune", args=[code]))
+
+
+def _dmy(day: datetime.date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def _progress_html(met: int, total: int) -> str:
+    """includes/_progress.html with kind="criteria", as rendered there."""
+    # blocktranslate: the message as translated, its values escaped (numbers need none).
+    label = gettext("%(met)s/%(total)s criteria") % {"met": met, "total": total}
+    complete = " progress--complete" if total and met == total else ""
+    return (
+        f'\n\n\n<span class="progress{complete}">\n  <meter min="0" max="{total or 1}" '
+        f'value="{met}" aria-label="{label}">{met}/{total}</meter>\n  '
+        f'<span class="progress__text" aria-hidden="true">{label}</span>\n</span>\n'
+    )
+
+
+def _standing_html(row: CommuneProgress) -> str:
+    """includes/_target_state.html, as rendered there."""
+    state = row.target_state
+    if state == TargetState.REACHED:
+        text = f'<span aria-hidden="true">✓</span> {escape(gettext("All criteria met"))}'
+    elif state == TargetState.NOT_ASSESSED:
+        text = f'<span class="muted">{escape(gettext("Not assessed"))}</span>'
+    else:
+        n = len(row.missing)
+        text = ngettext("%(counter)s criterion missing", "%(counter)s criteria missing", n) % {
+            "counter": n
+        }
+        if state == TargetState.OVERDUE:
+            text = (
+                f'<span aria-hidden="true">!</span> <strong>{escape(gettext("Overdue"))}'
+                f"</strong>: {text}"
+            )
+    return f'\n\n\n<span class="standing standing--{state}">\n  {text}\n  \n</span>\n\n'
+
+
+def progress_rows_html(rows: list[CommuneProgress], criteria_set: CriteriaSet | None) -> SafeString:
+    """The progress table's body rows (reports/_dashboard_table.html) as ready HTML, exactly
+    as the template loop and its includes per row (_unit_meta, _dashboard_set_progress,
+    _progress per set, _target_state: ~180 includes on a large district) wrote them, which
+    were most of the district page's rendering time. Call it while the request's language
+    is active: the texts are translated here."""
+    from .templatetags.overview import title_short
+
+    chosen_id = criteria_set.pk if criteria_set else None
+    code_word = escape(gettext("Code"))
+    no_public = escape(gettext("no public assessment"))
+    commune_url = _CommuneUrls()
+    # get_kind_display per row, translated each time, was another tenth.
+    kinds = {value: escape(label) for value, label in CommuneKind.choices}
+    dash = '<span class="muted">—</span>'
+    parts = []
+    for row in rows:
+        commune = row.commune
+        kind = kinds[commune.kind] if commune.kind in kinds else escape(commune.kind)
+        meta = f"{kind} · {code_word} {escape(commune.code)}"
+        if commune.valid_to:
+            meta += " · " + gettext("until %(date)s") % {"date": _dmy(commune.valid_to)}
+        parts.append(
+            '\n        <tr>\n          <th scope="row" class="unit-name"><a href="'
+            f'{commune_url(commune.code)}">{escape(commune.name)}</a>'
+            f'<span class="unit-kind">{meta}</span>\n</th>\n          '
+        )
+        if row.all_sets:
+            sets = []
+            for assessment in row.all_sets:
+                chosen = assessment.criteria_set_id == chosen_id
+                name = escape(assessment.criteria_set.display_name)
+                if not chosen:
+                    name += f" · {_dmy(assessment.assessed_on)}"
+                sets.append(
+                    '\n    <div class="progress-sets__item'
+                    + (" progress-sets__item--chosen" if chosen else "")
+                    + f'">\n      <span class="progress-sets__name">{name}</span>\n      '
+                    + _progress_html(assessment.criteria_met, assessment.criteria_total)
+                    + "\n    </div>\n  "
+                )
+            if row.assessment:
+                latest = (
+                    f'{_dmy(row.assessment.assessed_on)}<br><span class="muted">'
+                    f"{escape(row.assessment.get_status_display())}</span>"
+                )
+            else:
+                latest = dash
+            parts.append(
+                '\n            <td>\n\n<div class="progress-sets">\n  '
+                + "".join(sets)
+                + f'\n</div>\n</td>\n            <td class="nowrap">{latest}</td>\n          '
+            )
+        else:
+            parts.append(
+                f'\n            <td colspan="2"><span class="muted">{no_public}</span></td>'
+                "\n          "
+            )
+        recognitions = "".join(
+            '\n              <div class="recognition-line"><span class="badge badge--'
+            f'{escape(r.title)}">{escape(title_short(r.title))} {r.decided_on.year}</span>'
+            "</div>\n            "
+            for r in row.recognitions
+        )
+        if row.target:
+            target = gettext("%(title)s by %(year)s") % {
+                "title": escape(title_short(row.target.title)),
+                "year": row.target.planned_year,
+            }
+        else:
+            target = dash
+        parts.append(
+            "\n          <td>\n            "
+            + (recognitions or dash + "\n            ")
+            + f"\n          </td>\n          <td>{target}</td>\n          <td>"
+            + _standing_html(row)
+            + "</td>\n        </tr>\n      "
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - escaped above, texts from catalogues
 
 
 # ---------------------------------------------------------------------------------------------
