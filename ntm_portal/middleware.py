@@ -1,3 +1,7 @@
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
 class IgnoreBrowserLanguageMiddleware:
     """The portal speaks Vietnamese unless the user picks English with the language switch.
 
@@ -11,4 +15,39 @@ class IgnoreBrowserLanguageMiddleware:
 
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
+def _first_nul(request) -> str | None:
+    """The name of the first part of ``request`` holding a NUL character, or None."""
+    if "\x00" in request.path:
+        return _("address")
+    for params in (request.GET, request.POST):
+        for key, values in params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return key
+    return None
+
+
+class RejectNulCharactersMiddleware:
+    """A request with a NUL character (\\x00) in its address or a parameter is refused with a
+    400 that names the parameter (Django already drops it from uploaded file names).
+
+    No field of the portal can hold a NUL: PostgreSQL refuses it in text, so one that reached a
+    query (a filter, a search, the hand-written entry form, a code in the URL) was a 500, and
+    SQLite would store it. Django's form CharFields refuse it too, but only in the forms that
+    use them; this rule covers every request in one place, before any view runs.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = _first_nul(request)
+        if name is not None:
+            message = _(
+                "The field “%(name)s” contains a NUL character (\\x00), which no field accepts. "
+                "Remove it and send the form again."
+            ) % {"name": name.replace("\x00", "\\x00")}
+            return render(request, "bad_request.html", {"message": message}, status=400)
         return self.get_response(request)

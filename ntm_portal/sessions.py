@@ -13,6 +13,7 @@ the last request.
 import datetime
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
 
@@ -39,6 +40,15 @@ class SessionStore(DatabaseSessionStore):
     @modified.setter
     def modified(self, value: bool) -> None:
         self._modified = value
+
+    def _validate_session_key(self, key):
+        # Keys are 32 characters of [a-z0-9] (VALID_KEY_CHARS). Anything else in the cookie is
+        # no session: it is never looked up, so a NUL in it cannot reach PostgreSQL (a 500).
+        return (
+            super()._validate_session_key(key)
+            and len(key) <= 40
+            and all(ch in VALID_KEY_CHARS for ch in key)
+        )
 
     def _renewal_due(self) -> bool:
         # Only a session read from the database this request has a stored expiry: a session

@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
+from . import views
+
 admin.site.site_header = _("NTM portal administration")
 admin.site.site_title = _("NTM portal")
 admin.site.index_title = _("Data administration")
@@ -36,9 +38,10 @@ admin_patterns, admin_app_name, admin_namespace = admin.site.urls
 
 urlpatterns = [
     path("admin/", (_with_admin_csp(admin_patterns), admin_app_name, admin_namespace)),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is the only view of django.conf.urls.i18n the portal uses.
+    path("i18n/setlang/", views.set_language, name="set_language"),
     path("criteria/", include("criteria.urls")),
     path("imports/", include("criteria.imports.urls")),
     path("", include("reports.urls")),
