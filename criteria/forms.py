@@ -11,12 +11,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communes.enums import ResultStatus
+from communes.text import visible_text
 
 from .enums import IndicatorKind
 from .models import CriteriaSet
 from .selectors import CriterionBlock, Dossier, IndicatorLine
 from .thresholds import reaches
-from .workflow import CriterionInput, IndicatorInput, disagreements
+from .workflow import (
+    VALUE_DECIMALS,
+    VALUE_LIMIT,
+    CriterionInput,
+    IndicatorInput,
+    disagreements,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -26,11 +33,45 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
+class PastDateField(forms.DateField):
+    """A date that has happened: an assessment, a document, a decision or a revocation dated
+    after today records nothing yet (and year 9999 is a typing slip)."""
+
+    def validate(self, value):
+        super().validate(value)
+        if value and value > today():
+            raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+
+
+VISIBLE = _(
+    "Write it in visible characters: spaces, zero-width characters and direction marks alone "
+    "are not enough."
+)
+VISIBLE_REASON = _(
+    "Write the reason in visible characters: spaces, zero-width characters and direction marks "
+    "alone say nothing to the commune."
+)
+
+
+class VisibleCharField(forms.CharField):
+    """Text that must show something: zero-width characters, direction marks and the
+    replacement character alone count as empty (communes.text.visible_text)."""
+
+    def __init__(self, *args, invisible_message=VISIBLE, **kwargs):
+        self.invisible_message = invisible_message
+        super().__init__(*args, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value and not visible_text(value):
+            raise forms.ValidationError(self.invisible_message, code="invisible")
+
+
 class StartAssessmentForm(forms.Form):
     criteria_set = forms.ModelChoiceField(
         label=_("Criteria set"), queryset=CriteriaSet.objects.none(), empty_label=None
     )
-    assessed_on = forms.DateField(label=_("Date assessed"), initial=today, widget=DATE_INPUT)
+    assessed_on = PastDateField(label=_("Date assessed"), initial=today, widget=DATE_INPUT)
     copy_previous = forms.BooleanField(
         label=_("Copy the values of the previous assessment against this set"),
         required=False,
@@ -54,9 +95,9 @@ class StartAssessmentForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     criterion = forms.TypedChoiceField(label=_("Criterion"), coerce=int)
-    title = forms.CharField(label=_("Title"), max_length=300)
+    title = VisibleCharField(label=_("Title"), max_length=300)
     document_number = forms.CharField(label=_("Document number"), max_length=60, required=False)
-    document_date = forms.DateField(label=_("Document date"), required=False, widget=DATE_INPUT)
+    document_date = PastDateField(label=_("Document date"), required=False, widget=DATE_INPUT)
     file = forms.FileField(
         label=_("File"),
         help_text=_("PDF, image (PNG, JPEG, WebP) or office document."),
@@ -71,24 +112,28 @@ class EvidenceForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    reason = forms.CharField(
+    reason = VisibleCharField(
         label=_("Reason for returning"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
         error_messages={"required": _("Say why the dossier is returned.")},
+        invisible_message=VISIBLE_REASON,
     )
 
 
 class RecognitionForm(forms.Form):
-    decision_number = forms.CharField(label=_("Decision number"), max_length=60)
-    decided_on = forms.DateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
-    signer = forms.CharField(label=_("Signed by"), max_length=200)
+    decision_number = VisibleCharField(label=_("Decision number"), max_length=60)
+    decided_on = PastDateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
+    signer = VisibleCharField(label=_("Signed by"), max_length=200)
 
 
 class RevokeForm(forms.Form):
-    revoked_on = forms.DateField(label=_("Revoked on"), widget=DATE_INPUT, initial=today)
-    reason = forms.CharField(
-        label=_("Reason for revoking"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
+    revoked_on = PastDateField(label=_("Revoked on"), widget=DATE_INPUT, initial=today)
+    reason = VisibleCharField(
+        label=_("Reason for revoking"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        invisible_message=VISIBLE_REASON,
     )
 
 
@@ -148,6 +193,7 @@ class CriterionEntry:
     status: str = ""
     note: str = ""
     disagreement: str = ""
+    error: str = ""
 
     @property
     def criterion(self):
@@ -162,14 +208,44 @@ def _number_text(value) -> str:
     return "" if value is None else f"{value.normalize():f}".replace(".", ",")
 
 
+# The entry page's notes; an indicator's note is a one-line input (maxlength on the page too).
+NOTE_MAX = 4000
+INDICATOR_NOTE_MAX = 1000
+
+
 def _parse_number(text: str) -> Decimal | None:
     text = text.strip().replace(" ", "").replace(",", ".")
     if not text:
         return None
+    if not text.isascii() or "_" in text:
+        # Decimal() also reads other scripts' digits and "1_000"; nobody types those.
+        raise InvalidOperation
     number = Decimal(text)  # InvalidOperation for anything else
     if not number.is_finite():
         raise InvalidOperation
     return number
+
+
+def number_error(indicator, number: Decimal) -> str:
+    """Why ``number`` cannot be ``indicator``'s value, or "" when it can."""
+    if number < 0:
+        return str(_("A value cannot be negative."))
+    if indicator.unit == "%" and number > 100:
+        return str(_("A percentage cannot be more than 100."))
+    if number >= VALUE_LIMIT:
+        return str(_("Enter a value below 10,000,000,000."))
+    if number.normalize().as_tuple().exponent < -VALUE_DECIMALS:
+        return str(_("Enter at most 4 decimal places."))
+    return ""
+
+
+def _too_long(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return ""
+    return str(
+        _("Keep the note to %(limit)s characters (it has %(length)s).")
+        % {"limit": limit, "length": len(text)}
+    )
 
 
 @dataclass
@@ -190,6 +266,18 @@ class EntryForm:
         assessment, data = self.dossier.assessment, self.data
         self.version = data.get("version", "") if data is not None else str(assessment.version)
         self.notes = data.get("notes", "") if data is not None else assessment.notes
+        if data is not None:
+            if self.expected_version() is None:
+                self.errors.append(
+                    str(
+                        _(
+                            "The form is damaged or out of date: reopen the dossier and enter "
+                            "your changes again."
+                        )
+                    )
+                )
+            if error := _too_long(self.notes, NOTE_MAX):
+                self.errors.append(f"{_('General notes on the dossier')}: {error}")
         for name, blocks in self.dossier.groups:
             entries = []
             for block in blocks:
@@ -200,8 +288,14 @@ class EntryForm:
                 else:
                     entry.status = data.get(f"{entry.prefix}-status", "")
                     entry.note = data.get(f"{entry.prefix}-note", "").strip()
-                    if entry.status not in ResultStatus.values:
+                    if entry.status and entry.status not in ResultStatus.values:
+                        # Only a hand-made request sends another value: refused, not taken
+                        # for "not yet assessed" (which would delete the stored result).
                         entry.status = ""
+                        entry.error = str(_("Choose a result from the list."))
+                    entry.error = entry.error or _too_long(entry.note, NOTE_MAX)
+                    if entry.error:
+                        self.errors.append(f"{block.criterion.number}: {entry.error}")
                 self.results[block.criterion.pk] = CriterionInput(entry.status or None, entry.note)
                 for line in block.indicators:
                     entry.indicators.append(self._indicator(line))
@@ -227,9 +321,18 @@ class EntryForm:
                 number = _parse_number(item.value)
             except InvalidOperation:
                 item.error = str(_("Enter a number, e.g. 85 or 85,5."))
-                self.errors.append(f"{line.indicator.code}: {item.error}")
+            else:
+                item.error = number_error(line.indicator, number) if number is not None else ""
+                if item.error:
+                    number = None
         else:
             flag = {"yes": True, "no": False}.get(item.flag)
+            if item.flag and flag is None:
+                item.error = str(_("Choose yes, no or neither."))
+        if data is not None:
+            item.error = item.error or _too_long(item.note, INDICATOR_NOTE_MAX)
+        if item.error:
+            self.errors.append(f"{line.indicator.code}: {item.error}")
         item.reaches = reaches(line.indicator, line.threshold, number=number, flag=flag)
         self.values[line.indicator.pk] = IndicatorInput(number=number, flag=flag, note=item.note)
         return item
@@ -249,7 +352,9 @@ class EntryForm:
                 entry.disagreement = found.get(entry.criterion.pk, "")
 
     def expected_version(self) -> int | None:
+        if not (isinstance(self.version, str) and self.version.isascii()):
+            return None
         try:
             return int(self.version)
-        except (TypeError, ValueError):
+        except ValueError:
             return None

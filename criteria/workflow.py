@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -29,6 +28,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune, Membership, Village
 from communes.selectors import scope_for
+from communes.text import visible_text
 
 from .enums import IndicatorKind
 from .models import (
@@ -201,14 +201,6 @@ def _locked(assessment: Assessment) -> Assessment:
     )
 
 
-def _text(value: str | None) -> str:
-    """``value`` stripped, or "" when it has no visible character: a reason made of zero-width
-    spaces or direction marks would read as blank to the commune."""
-    value = (value or "").strip()
-    visible = any(not unicodedata.category(ch).startswith(("Z", "C")) for ch in value)
-    return value if visible else ""
-
-
 def _expect(assessment: Assessment, allowed: tuple[str, ...]) -> None:
     if assessment.status not in allowed:
         raise WorkflowError(
@@ -278,6 +270,20 @@ def start_assessment(
         )
     _record(assessment, EventAction.CREATED, "", user)
     return assessment
+
+
+# What IndicatorValue.value_number holds: numeric(14, 4), so below 10^10, 4 decimals at most.
+# A larger value passed a check of "at most 10^12" and was a 500 on PostgreSQL.
+VALUE_LIMIT = Decimal(10) ** 10
+VALUE_DECIMALS = 4
+
+
+def value_fits(number: Decimal) -> bool:
+    return (
+        number.is_finite()
+        and 0 <= number < VALUE_LIMIT
+        and number.normalize().as_tuple().exponent >= -VALUE_DECIMALS
+    )
 
 
 @dataclass
@@ -373,8 +379,10 @@ def save_draft(
     if set(values) - set(indicators):
         raise WorkflowError(_("The form lists an indicator that is not in this set."))
     for value in values.values():
-        if value.number is not None and (value.number < 0 or value.number > Decimal("1e12")):
-            raise WorkflowError(_("Indicator values must be between 0 and 1,000,000,000,000."))
+        if value.number is not None and not value_fits(value.number):
+            raise WorkflowError(
+                _("Indicator values must be between 0 and 9,999,999,999.9999 (4 decimals).")
+            )
     thresholds = applicable_thresholds(current.criteria_set, current.unit, current.assessed_on)
     met = {
         pk: reaches(indicators[pk], thresholds.get(pk), number=v.number, flag=v.flag)
@@ -609,7 +617,7 @@ def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
     Side effects: status RETURNED, a RETURNED event carrying the reason, an email to the
     commune's officials with the reason.
     """
-    reason = _text(reason)
+    reason = visible_text(reason)
     current = _locked(assessment)
     if is_district_office_for(user, current):
         allowed = (S.SUBMITTED,)
@@ -694,11 +702,13 @@ def recognise(
             _("Only the provincial coordination office records recognitions."), kind="forbidden"
         )
     _expect(current, (S.APPRAISED,))
-    decision_number, signer = _text(decision_number), _text(signer)
+    decision_number, signer = visible_text(decision_number), visible_text(signer)
     if not decision_number or not signer or decided_on is None:
         raise WorkflowError(_("A recognition needs the decision number, its date and its signer."))
     if decided_on < current.assessed_on:
         raise WorkflowError(_("The decision cannot be dated before the assessment."))
+    if decided_on > timezone.localdate():
+        raise WorkflowError(_("The date cannot be in the future."))
     commune = commune_of(current)
     province = commune.province if commune else current.district.province
     recognition = Recognition(
@@ -752,11 +762,13 @@ def revoke_recognition(
         )
     if recognition.revoked_on is not None:
         raise WorkflowError(_("This recognition was already revoked."), kind="state")
-    reason = _text(reason)
+    reason = visible_text(reason)
     if not reason:
         raise WorkflowError(_("Say why the recognition is revoked."))
     if revoked_on is None or revoked_on < recognition.decided_on:
         raise WorkflowError(_("The revocation cannot be dated before the decision."))
+    if revoked_on > timezone.localdate():
+        raise WorkflowError(_("The date cannot be in the future."))
     recognition.revoked_on = revoked_on
     recognition.revocation_reason = reason
     recognition.save(update_fields=["revoked_on", "revocation_reason"])
