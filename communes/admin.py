@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportMixin
 
+from .admin_forms import PortalAdminMixin, UnitForm
 from .admin_scope import MembershipScopeMixin, ScopedChoicesMixin
 from .enums import Region
 from .models import Commune, District, Membership, Province, Statistic, Village
@@ -147,7 +148,8 @@ class UnitImportExportMixin(ImportExportMixin):
 
 
 @admin.register(Province)
-class ProvinceAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+class ProvinceAdmin(PortalAdminMixin, ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+    form = UnitForm
     resource_classes = [ProvinceResource]
     list_display = [
         "code",
@@ -187,7 +189,8 @@ class ProvinceAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+class DistrictAdmin(PortalAdminMixin, ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+    form = UnitForm
     resource_classes = [DistrictResource]
     list_display = [
         "code",
@@ -214,7 +217,8 @@ class DistrictAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Commune)
-class CommuneAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+class CommuneAdmin(PortalAdminMixin, ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+    form = UnitForm
     resource_classes = [CommuneResource]
     list_display = [
         "code",
@@ -259,7 +263,8 @@ class CommuneAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Village)
-class VillageAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+class VillageAdmin(PortalAdminMixin, ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
+    form = UnitForm
     resource_classes = [VillageResource]
     list_display = ["code", "name", "kind", "commune", "commune_district", "valid_from", "valid_to"]
     list_display_links = ["code", "name"]
@@ -279,7 +284,7 @@ class VillageAdmin(ScopedAdminMixin, UnitImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Statistic)
-class StatisticAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class StatisticAdmin(PortalAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["commune", "year", "kind", "value", "source"]
     search_fields = ["commune__code", "commune__name", "source"]
     list_filter = ["kind", "year", CommuneRegionFilter, CommuneProvinceFilter]
@@ -289,7 +294,7 @@ class StatisticAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(MembershipScopeMixin, ScopedAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(PortalAdminMixin, MembershipScopeMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "unit_display"]
     search_fields = [
         "user__username",

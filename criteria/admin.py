@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from communes.admin_forms import CleanTextModelForm, PortalAdminMixin
 from communes.admin_scope import ScopedChoicesMixin, check_may_save
 from communes.selectors import scope_for, scoped
 
@@ -18,6 +20,7 @@ from .models import (
     Target,
     Threshold,
 )
+from .services import AssessmentError, check_assessment_fits
 
 
 class LegalObjectAdminMixin(ScopedChoicesMixin):
@@ -50,13 +53,14 @@ class LegalObjectAdminMixin(ScopedChoicesMixin):
 
 class CriterionInline(admin.TabularInline):
     model = Criterion
+    form = CleanTextModelForm
     extra = 0
     fields = ("number", "name", "group", "verification", "is_placeholder")
     show_change_link = True
 
 
 @admin.register(CriteriaSet)
-class CriteriaSetAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
+class CriteriaSetAdmin(PortalAdminMixin, LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("short_name", "code", "level", "title", "valid_from", "valid_to", "province")
     list_filter = ("level", "title", ("province", admin.RelatedOnlyFieldListFilter))
     search_fields = ("code", "name", "short_name", "legal_basis")
@@ -67,13 +71,14 @@ class CriteriaSetAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
 
 class IndicatorInline(admin.TabularInline):
     model = Indicator
+    form = CleanTextModelForm
     extra = 0
     fields = ("code", "order", "name", "unit", "kind", "comparison", "verification")
     show_change_link = True
 
 
 @admin.register(Criterion)
-class CriterionAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
+class CriterionAdmin(PortalAdminMixin, LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("number", "name", "criteria_set", "group", "verification", "is_placeholder")
     list_filter = ("criteria_set", "verification", "is_placeholder")
     search_fields = ("name", "criteria_set__code", "criteria_set__name")
@@ -87,13 +92,14 @@ class CriterionAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
 
 class ThresholdInline(admin.TabularInline):
     model = Threshold
+    form = CleanTextModelForm
     extra = 0
     fields = ("scope", "region", "commune_group", "province", "year", "value", "value_text")
     autocomplete_fields = ("province",)
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
+class IndicatorAdmin(PortalAdminMixin, LegalObjectAdminMixin, admin.ModelAdmin):
     list_display = ("code", "name", "criterion", "kind", "comparison", "verification")
     list_filter = ("criterion__criteria_set", "kind", "verification", "is_placeholder")
     search_fields = ("code", "name", "criterion__name", "criterion__criteria_set__code")
@@ -106,7 +112,7 @@ class IndicatorAdmin(LegalObjectAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Threshold)
-class ThresholdAdmin(LegalObjectAdminMixin, ScopedHistoryAdmin):
+class ThresholdAdmin(PortalAdminMixin, LegalObjectAdminMixin, ScopedHistoryAdmin):
     list_display = ("indicator", "scope", "region", "commune_group", "province", "year", "value")
     list_filter = ("scope", "region", "commune_group", "indicator__criterion__criteria_set")
     search_fields = ("indicator__code", "indicator__name", "value_text")
@@ -120,6 +126,7 @@ class ThresholdAdmin(LegalObjectAdminMixin, ScopedHistoryAdmin):
 
 class CriterionResultInline(admin.TabularInline):
     model = CriterionResult
+    form = CleanTextModelForm
     extra = 0
     fields = ("criterion", "status", "note")
     raw_id_fields = ("criterion",)
@@ -127,6 +134,7 @@ class CriterionResultInline(admin.TabularInline):
 
 class IndicatorValueInline(admin.TabularInline):
     model = IndicatorValue
+    form = CleanTextModelForm
     extra = 0
     fields = ("indicator", "value_number", "value_bool", "is_met", "note")
     raw_id_fields = ("indicator",)
@@ -155,8 +163,36 @@ class UnitAdminMixin(ScopedChoicesMixin):
         return obj.unit
 
 
+class AssessmentAdminForm(CleanTextModelForm):
+    """What the workflow checks when a commune starts an assessment, checked here too whenever
+    the date, the set or the unit changes: no date after today, a set of the unit's level (and
+    province) whose period covers the date unless "allowed outside the set's period" is ticked.
+    """
+
+    FITS = ("assessed_on", "criteria_set", "allow_outside_period", "commune", "village", "district")
+
+    def clean(self):
+        data = super().clean()
+        day, chosen = data.get("assessed_on"), data.get("criteria_set")
+        unit = data.get("commune") or data.get("village") or data.get("district")
+        if day and day > timezone.localdate():
+            self.add_error("assessed_on", _("The date cannot be in the future."))
+        elif day and chosen and unit and set(self.FITS) & set(self.changed_data):
+            try:
+                check_assessment_fits(
+                    unit=unit,
+                    criteria_set=chosen,
+                    assessed_on=day,
+                    allow_outside_period=data.get("allow_outside_period", False),
+                )
+            except AssessmentError as error:
+                self.add_error("assessed_on", str(error))
+        return data
+
+
 @admin.register(Assessment)
-class AssessmentAdmin(UnitAdminMixin, ScopedHistoryAdmin):
+class AssessmentAdmin(PortalAdminMixin, UnitAdminMixin, ScopedHistoryAdmin):
+    form = AssessmentAdminForm
     list_display = ("unit_name", "criteria_set", "assessed_on", "status", "is_imported")
     list_filter = ("status", "criteria_set", "is_imported", "commune__province")
     list_select_related = ("commune", "village", "district", "criteria_set")
@@ -166,7 +202,7 @@ class AssessmentAdmin(UnitAdminMixin, ScopedHistoryAdmin):
 
 
 @admin.register(Recognition)
-class RecognitionAdmin(UnitAdminMixin, ScopedHistoryAdmin):
+class RecognitionAdmin(PortalAdminMixin, UnitAdminMixin, ScopedHistoryAdmin):
     list_display = ("unit_name", "title", "decision_number", "decided_on", "revoked_on")
     list_filter = ("title", ("revoked_on", admin.EmptyFieldListFilter), "commune__province")
     date_hierarchy = "decided_on"
@@ -174,13 +210,13 @@ class RecognitionAdmin(UnitAdminMixin, ScopedHistoryAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(UnitAdminMixin, admin.ModelAdmin):
+class TargetAdmin(PortalAdminMixin, UnitAdminMixin, admin.ModelAdmin):
     list_display = ("unit_name", "title", "planned_year")
     list_filter = ("title", "planned_year", "commune__province")
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(ScopedChoicesMixin, ScopedHistoryAdmin):
+class EvidenceAdmin(PortalAdminMixin, ScopedChoicesMixin, ScopedHistoryAdmin):
     """Evidence metadata; the file itself is only served by the permission-checked view."""
 
     list_display = ("title", "assessment", "criterion", "document_number", "uploaded_at")

@@ -320,12 +320,15 @@ class Threshold(models.Model):
 
     @property
     def scope_label(self) -> str:
+        # Blank, not a 500, for the fields of an invalid admin form shown again.
         if self.scope == ThresholdScope.REGION:
-            return Region(self.region).label
+            return Region(self.region).label if self.region in Region.values else ""
         if self.scope == ThresholdScope.COMMUNE_GROUP:
+            if self.commune_group is None:
+                return ""
             return str(_("Group %(n)s") % {"n": self.commune_group})
         if self.scope == ThresholdScope.PROVINCE:
-            return self.province.name
+            return self.province.name if self.province_id else ""
         return str(ThresholdScope.NATIONAL.label)
 
     @property

@@ -32,6 +32,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 
+from communes.admin_forms import PortalAdminMixin
 from communes.enums import AssessmentStatus, EventAction, Role
 from communes.models import Commune, District, Membership, Province, Statistic, Village
 from criteria import workflow
@@ -307,7 +308,8 @@ FAR_BOARD = FAR_READERS
 
 RULES = {
     # Accounts and language.
-    "login": no_args(PUBLIC_200, PUBLIC_200),
+    # A POST without credentials is a refused form: 400, like every form of the portal.
+    "login": no_args(PUBLIC_200, each(400)),
     "logout": no_args(PUBLIC_405, each(REDIRECT)),
     "set_language": no_args(each(REDIRECT), each(REDIRECT), data={"language": "en"}),
     # Public criteria pages.
@@ -608,6 +610,11 @@ PROVINCE_ADMIN_EXCEPTIONS = {
 }
 
 
+# The portal's own admin pages answer a refused add, change or revert form with 400
+# (communes.admin_forms.PortalAdminMixin); Django's own (users, groups) with 200.
+REFUSED_FORM_SUFFIXES = {"add", "change", "simple_history"}
+
+
 def _with_province_admin(expected, answer):
     return expected[:-1] + (answer,)
 
@@ -630,6 +637,10 @@ def admin_model_rule(key):
     if (prefix, suffix) in PROVINCE_ADMIN_EXCEPTIONS:
         own_get, own_post = PROVINCE_ADMIN_EXCEPTIONS[prefix, suffix]
         get, post = _with_province_admin(get, own_get), _with_province_admin(post, own_post)
+    if suffix in REFUSED_FORM_SUFFIXES and isinstance(
+        admin.site._registry[model], PortalAdminMixin
+    ):
+        post = tuple(400 if answer == 200 else answer for answer in post)
     if model in SCOPED_ADMIN_MODELS:
         near, far, far_answers = "in Hà Tĩnh", "in Long An", FAR_OBJECT
     elif model in LEGAL_OBJECTS:
