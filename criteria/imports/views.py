@@ -215,7 +215,8 @@ def template_file(request, kind):
 def _pk_in(queryset, value):
     if not value:
         return None
-    if not str(value).isdigit():
+    if not (str(value).isascii() and str(value).isdigit()):
+        # "²" and "٤٢" are digits to str.isdigit(); "²" is not a number to int(): a 500.
         raise Http404
     return get_object_or_404(queryset, pk=value)
 
