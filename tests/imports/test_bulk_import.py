@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from communes.enums import AssessmentStatus, ResultStatus
@@ -244,3 +244,53 @@ def test_apply_without_the_failure_writes_every_batch(admin, criteria_set, monke
     ids = Assessment.objects.filter(criteria_set=criteria_set).values("pk")
     assert Assessment.history.filter(id__in=ids, history_type="+").count() == 5
     assert CriterionResult.history.filter(assessment_id__in=ids, history_type="+").count() == 20
+
+
+def written_by_import():
+    """What an import wrote, without what differs between two runs of it: ids (sequences do
+    not roll back) and the moments of writing. Assessments are named by commune and date."""
+    assessments = Assessment.objects.filter(is_imported=True)
+    unit = {a.pk: (a.commune_id, a.assessed_on) for a in assessments}
+    moments = {"id", "history_id", "history_date", "created_at", "updated_at"}
+
+    def rows(queryset, key):
+        names = [f.attname for f in queryset.model._meta.concrete_fields]
+        kept = [n for n in names if n not in moments and n != key]
+        return sorted(
+            (unit.get(values[key]), *(values[n] for n in kept))
+            for values in queryset.values(*names)
+        )
+
+    return [
+        rows(assessments, "id"),
+        rows(Assessment.history.filter(id__in=list(unit)), "id"),
+        rows(CriterionResult.objects.filter(assessment__in=list(unit)), "assessment_id"),
+        rows(CriterionResult.history.filter(assessment_id__in=list(unit)), "assessment_id"),
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_writes_the_rows_and_history_the_orm_writes(admin, criteria_set, monkeypatch):
+    monkeypatch.setattr(plan_module, "ROWS_PER_BATCH", 2)
+    communes = [make_commune() for _ in range(5)]
+    make_assessment(unit=communes[4], criteria_set=criteria_set, status=AssessmentStatus.DRAFT)
+
+    def import_with(copy):
+        monkeypatch.setattr(plan_module, "uses_copy", lambda: copy)
+        with transaction.atomic():
+            preview_and_apply(admin, sheet(communes), criteria_set)
+            written = written_by_import()
+            kinds = set(
+                Assessment.history.filter(is_imported=True).values_list(
+                    "history_type", "history_user", "history_change_reason"
+                )
+            )
+            transaction.set_rollback(True)
+        return written, kinds
+
+    by_copy, by_orm = import_with(True), import_with(False)
+
+    assert by_copy == by_orm
+    (assessments, _history, results, _result_history), kinds = by_copy
+    assert (len(assessments), len(results)) == (5, 20)
+    assert kinds == {("+", admin.pk, None), ("~", admin.pk, None)}
