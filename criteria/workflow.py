@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -430,7 +430,8 @@ def save_draft(
     if to_create:
         bulk_create_with_history(to_create, CriterionResult, default_user=user)
     if to_update:
-        bulk_update_with_history(to_update, CriterionResult, ["status", "note"], default_user=user)
+        _update_results(to_update)
+        CriterionResult.history.bulk_history_create(to_update, update=True, default_user=user)
     existing_values = {v.indicator_id: v for v in current.indicator_values.all()}
     new_values, changed_values = [], []
     for indicator_id, entered in values.items():
@@ -465,6 +466,25 @@ def save_draft(
         )
     current.refresh_from_db()
     return current
+
+
+def _update_results(rows: list[CriterionResult]) -> None:
+    """Write the rows' status and note in one UPDATE ... FROM (VALUES ...) (PostgreSQL, and
+    SQLite since 3.33). QuerySet.bulk_update wrote the same single statement as a CASE WHEN
+    per row and field, whose expressions took a fifth of a full draft's save to compile.
+    Like bulk_update, it sends no signals (see save_draft)."""
+    meta, quote = CriterionResult._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk, status, note = (quote(meta.get_field(f).column) for f in ("id", "status", "note"))
+    values = ", ".join(["(%s, %s, %s)"] * len(rows))
+    params = [p for row in rows for p in (row.pk, row.status, row.note)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Names from the model, values as parameters.
+            f"UPDATE {table} SET {status} = v.column2, {note} = v.column3 "  # noqa: S608
+            f"FROM (VALUES {values}) AS v WHERE {table}.{pk} = v.column1",
+            params,
+        )
 
 
 EVIDENCE_SIGNATURES = {

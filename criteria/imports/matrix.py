@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import tablib
@@ -44,11 +45,11 @@ class Columns:
 @dataclass
 class ParsedSheet:
     """A sheet turned into rows for the resource. ``positions`` maps each dataset row index to
-    {dataset header: (sheet row, sheet column)}."""
+    {dataset header: (sheet row, sheet column)} (a mapping with ``[]`` and ``get``)."""
 
     sheet: str
     dataset: tablib.Dataset
-    positions: list[dict[str, tuple[int, int | None]]]
+    positions: list[Mapping[str, tuple[int, int | None]]]
     errors: list[CellError]
     skipped: list[tuple[int, str]]
     criteria: list[int]
@@ -185,8 +186,7 @@ def parse_matrix(
         )
     numbers = sorted(columns.criteria)
     headers = ["row", "commune", "assessed_on", *[str(n) for n in numbers]]
-    dataset = tablib.Dataset(headers=headers)
-    positions, errors, skipped = [], [], []
+    data_rows, positions, errors, skipped = [], [], [], []
     labels: dict[int, str] = {}
     seen: dict[tuple[str, datetime.date], int] = {}
 
@@ -195,42 +195,75 @@ def parse_matrix(
             CellError(sheet.title, row, col, sheet.value(row, col) if col else None, message)
         )
 
+    # Every data row is read the same way: the columns, each mark's status and where each
+    # value came from are worked out once for the sheet, not once per row (a national sheet
+    # has ~10,000 rows of 19 marks).
+    in_sheet = list(columns.criteria.items())  # errors come in the order of the cells
+    # Where each criterion's status is in the list read in sheet order, by number.
+    by_number = [n for n, _c in in_sheet]
+    reorder = None if by_number == numbers else [by_number.index(n) for n in numbers]
+    used = [c for c in (columns.code, columns.name, columns.total, columns.date) if c]
+    checked = [*used, *columns.criteria.values()]
+    uncached = sheet.uncached
+    width = max([*checked, columns.district or 0])
+    unit_col = columns.code or columns.name
+    where = {
+        "row": None,
+        "commune": unit_col,
+        "assessed_on": columns.date or unit_col,
+        **{str(n): c for n, c in columns.criteria.items()},
+    }
+    # The status of each distinct mark (a sheet has a handful), or the error it gives.
+    marks_read: dict[tuple[type, object], tuple[str | None, str | None]] = {}
+
+    def read_mark(value):
+        key = (type(value), value)
+        known = marks_read.get(key)
+        if known is None:
+            try:
+                known = (parse_mark(value), None)
+            except ValueError as e:
+                known = (None, str(e))
+            marks_read[key] = known
+        return known
+
     for r in range(header_row + 1, sheet.n_rows + 1):
         values = sheet.rows[r - 1]
-        if all(v is None for v in values):
+        if len(values) < width:  # a short csv line: the missing cells are empty
+            values = [*values, *[None] * (width - len(values))]
+        code = values[columns.code - 1] if columns.code else None
+        name = values[columns.name - 1] if columns.name else None
+        if code is None and name is None and all(v is None for v in values):
             continue
-        code = sheet.value(r, columns.code) if columns.code else None
-        name = sheet.value(r, columns.name) if columns.name else None
         first_text = next((v for v in values if isinstance(v, str)), "")
         label = fold(name if isinstance(name, str) else first_text)
         if label.startswith(_SKIP_PREFIXES) and not code:
             skipped.append((r, str(name or first_text)))
             continue
-        marks = {n: sheet.value(r, c) for n, c in columns.criteria.items()}
         if code is not None or name is not None:
             labels[r] = " ".join(str(v) for v in (code, name) if v is not None)
-        if code is None and name is None:
-            if any(v is not None for v in marks.values()):
+        else:
+            if any(values[c - 1] is not None for _n, c in in_sheet):
                 error(r, columns.code or columns.name, _("The row has marks but no commune."))
             else:
                 skipped.append((r, str(first_text)))
             continue
         n_errors = len(errors)
-        used = [c for c in (columns.code, columns.name, columns.total, columns.date) if c]
-        for c in [*used, *columns.criteria.values()]:
-            if (r, c) in sheet.uncached:
-                error(
-                    r,
-                    c,
-                    _(
-                        "This formula has no saved result. Open the file in Excel, let it "
-                        "calculate, save it, and upload it again (or type the value)."
-                    ),
-                )
+        if uncached:
+            for c in checked:
+                if (r, c) in uncached:
+                    error(
+                        r,
+                        c,
+                        _(
+                            "This formula has no saved result. Open the file in Excel, let "
+                            "it calculate, save it, and upload it again (or type the value)."
+                        ),
+                    )
         day = default_date
-        if columns.date and sheet.value(r, columns.date) is not None:
+        if columns.date and values[columns.date - 1] is not None:
             try:
-                day = parse_date(sheet.value(r, columns.date))
+                day = parse_date(values[columns.date - 1])
             except ValueError as e:
                 error(r, columns.date, str(e))
         commune = None
@@ -238,25 +271,25 @@ def parse_matrix(
             commune = matcher.match(
                 code=code,
                 name=name,
-                district=sheet.value(r, columns.district) if columns.district else None,
+                district=values[columns.district - 1] if columns.district else None,
                 on=day,
             )
         except MatchError as e:
             col = columns.code if e.field == "code" and columns.code else columns.name
             error(r, col or columns.code, str(e))
-        statuses = {}
-        for n, c in columns.criteria.items():
-            if (r, c) in sheet.uncached:
+        statuses = []
+        for _n, c in in_sheet:
+            if uncached and (r, c) in uncached:
                 continue
-            try:
-                statuses[n] = parse_mark(marks[n])
-            except ValueError as e:
-                error(r, c, str(e))
-        total_cell = (r, columns.total)
+            status, message = read_mark(values[c - 1])
+            if message is None:
+                statuses.append(status)
+            else:
+                error(r, c, message)
         if (
             columns.total
-            and sheet.value(*total_cell) is not None
-            and total_cell not in sheet.uncached
+            and values[columns.total - 1] is not None
+            and (r, columns.total) not in uncached
         ):
             _check_total(sheet, r, columns.total, statuses, len(errors) > n_errors, error)
         if commune is not None and day is not None:
@@ -271,29 +304,42 @@ def parse_matrix(
             seen.setdefault(key, r)
         if len(errors) > n_errors:
             continue
-        dataset.append([r, commune.code, day.isoformat(), *[statuses[n] for n in numbers]])
-        unit_col = columns.code or columns.name
-        positions.append(
-            {
-                "row": (r, None),
-                "commune": (r, unit_col),
-                "assessed_on": (r, columns.date or unit_col),
-                **{str(n): (r, c) for n, c in columns.criteria.items()},
-            }
-        )
-    if not dataset and not errors:
+        if reorder is not None:
+            statuses = [statuses[i] for i in reorder]
+        data_rows.append([r, commune.code, day.isoformat(), *statuses])
+        positions.append(RowPositions(r, where))
+    if not data_rows and not errors:
         raise ImportFileError(
             _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
             % {"sheet": sheet.title}
         )
+    # Built in one go: Dataset.append checks every row's width, which showed in profiles.
+    dataset = tablib.Dataset(*data_rows, headers=headers)
     return ParsedSheet(
         sheet.title, dataset, positions, errors, skipped, numbers, criteria_set, labels
     )
 
 
+class RowPositions:
+    """{dataset header: (sheet row, sheet column)} of one matrix row, read from the columns
+    every row shares instead of a dict per row."""
+
+    __slots__ = ("row", "columns")
+
+    def __init__(self, row: int, columns: dict[str, int | None]):
+        self.row, self.columns = row, columns
+
+    def __getitem__(self, key: str) -> tuple[int, int | None]:
+        return (self.row, self.columns[key])
+
+    def get(self, key: str, default=None):
+        return (self.row, self.columns[key]) if key in self.columns else default
+
+
 def _check_total(sheet, r, col, statuses, row_has_errors, error):
-    """A total column must agree with the marks. Only Đ counts: offices do not count CBĐ in
-    "Số tiêu chí đạt" (see the Tân Trụ sheet: Bình Trinh Đông, 13 with one CBĐ)."""
+    """A total column must agree with the marks (``statuses``: those read without error).
+    Only Đ counts: offices do not count CBĐ in "Số tiêu chí đạt" (see the Tân Trụ sheet:
+    Bình Trinh Đông, 13 with one CBĐ)."""
     value = sheet.value(r, col)
     try:
         total = parse_number(value)
@@ -302,7 +348,7 @@ def _check_total(sheet, r, col, statuses, row_has_errors, error):
         return
     if row_has_errors:
         return
-    met = sum(1 for s in statuses.values() if s == "met")
+    met = sum(1 for s in statuses if s == "met")
     if total != met:
         error(
             r,

@@ -294,3 +294,28 @@ def test_copy_writes_the_rows_and_history_the_orm_writes(admin, criteria_set, mo
     (assessments, _history, results, _result_history), kinds = by_copy
     assert (len(assessments), len(results)) == (5, 20)
     assert kinds == {("+", admin.pk, None), ("~", admin.pk, None)}
+
+
+def test_criteria_columns_out_of_order_land_on_their_criteria(admin, criteria_set):
+    commune = make_commune()
+
+    def shuffled(marks):
+        header = ["Mã ĐVHC", "Đơn vị", "Ngày đánh giá", 2, 1, 4, 3]
+        return to_bytes(table([(commune.code, commune.name, "30/06/2024", *marks)], header=header))
+
+    bad = services.dry_run(
+        user=admin,
+        data=shuffled(("CBĐ", "Đ", "?", "x?")),
+        file_name="b.xlsx",
+        options=options(criteria_set),
+    )
+    preview_and_apply(admin, shuffled(("CBĐ", "Đ", "CĐ", "KĐG")), criteria_set)
+
+    # Each bad mark at its own cell, in the order of the cells.
+    assert [(e.row, e.column) for e in bad.errors] == [(2, 6), (2, 7)]
+    assessment = Assessment.objects.get(commune=commune, criteria_set=criteria_set)
+    assert dict(assessment.results.values_list("criterion__number", "status")) == {
+        1: ResultStatus.MET,
+        2: ResultStatus.BASICALLY_MET,
+        4: ResultStatus.NOT_MET,
+    }
