@@ -17,7 +17,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from .errors import ImportFileError
@@ -26,6 +26,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An encrypted xlsx is an OLE container holding these streams (names are UTF-16 in the file).
 ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
+_DIGITS = "0123456789"
 
 
 def max_bytes() -> int:
@@ -249,6 +250,7 @@ class _SheetParser:
         self.collect: list[str] | None = None  # where character data goes now
         self.in_phonetic = False
         self.names: dict[str, str] = {}
+        self.columns: dict[str, int] = {}  # column letters -> number
 
     def parse(self, xml: bytes) -> None:
         parser = expat.ParserCreate()
@@ -266,15 +268,21 @@ class _SheetParser:
         return local
 
     def start(self, name, attrs):
-        name = self._local(name)
+        name = self.names.get(name) or self._local(name)
         if name == "c":
             ref = attrs.get("r")
             if ref:
-                self.row, self.col = coordinate_to_tuple(ref)
+                # As coordinate_to_tuple, with the column letters looked up once per column.
+                letters = ref.rstrip(_DIGITS)
+                col = self.columns.get(letters)
+                if col is None:
+                    col = self.columns[letters] = column_index_from_string(letters)
+                self.row, self.col = int(ref[len(letters) :]), col
             else:
                 self.col += 1
             self.kind = attrs.get("t", "n")
-            self.style = int(attrs.get("s") or 0)
+            style = attrs.get("s")
+            self.style = int(style) if style else 0
             self.formula = False
             self.value_parts = self.text_parts = None
         elif name == "v":
@@ -295,19 +303,23 @@ class _SheetParser:
             self.merged.append((min_row, min_col, max_row, max_col))
 
     def end(self, name):
-        name = self._local(name)
-        if name in ("v", "t"):
+        name = self.names.get(name) or self._local(name)
+        if name == "c":
+            value = self._value()
+            row, col = self.row, self.col
+            if value is None:
+                if self.formula:
+                    self.uncached.add((row, col))
+            else:
+                self.cells.append((row, col, value))
+            if row > self.max_row:
+                self.max_row = row
+            if col > self.max_col:
+                self.max_col = col
+        elif name in ("v", "t"):
             self.collect = None
         elif name == "rPh":
             self.in_phonetic = False
-        elif name == "c":
-            value = self._value()
-            if value is None and self.formula:
-                self.uncached.add((self.row, self.col))
-            self.max_row = max(self.max_row, self.row)
-            self.max_col = max(self.max_col, self.col)
-            if value is not None:
-                self.cells.append((self.row, self.col, value))
 
     def characters(self, text):
         if self.collect is not None:
