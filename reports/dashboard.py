@@ -354,6 +354,52 @@ class Dashboard:
             )
         return mark_safe("".join(parts))  # noqa: S308 - names escaped, texts from catalogues
 
+    @cached_property
+    def districts_html(self) -> SafeString:
+        """The district summary's body rows (includes/_dashboard_districts.html) as ready
+        HTML, exactly as the template loop and its _share include per row wrote them. Call
+        it while the request's language is active."""
+        from django.template.defaultfilters import floatformat
+
+        from .templatetags.dashboard import dashboard_query
+        from .templatetags.overview import number
+
+        query = escape(
+            dashboard_query(
+                set=self.criteria_set.code if self.criteria_set else "",
+                as_of=_ymd(self.as_of),
+                kind=self.kind,
+            )
+        )
+        no_public = escape(gettext("no public assessment"))
+        n_criteria = len(self.criteria)
+        parts = []
+        for summary in self.districts:
+            headline = summary.headline
+            if summary.assessed:
+                average = ngettext(
+                    "%(average)s/%(total)s (%(counter)s commune assessed)",
+                    "%(average)s/%(total)s (%(counter)s communes assessed)",
+                    summary.assessed,
+                ) % {
+                    "average": floatformat(summary.average_met, 1),
+                    "total": n_criteria,
+                    "counter": summary.assessed,
+                }
+            else:
+                average = f'<span class="muted">{no_public}</span>'
+            url = escape(reverse("reports:district_dashboard", args=[summary.district.code]))
+            parts.append(
+                '\n        <tr>\n          <th scope="row" class="unit-name"><a href="'
+                f'{url}?{query}">{escape(summary.district.name)}</a></th>\n'
+                f'          <td class="num">{escape(number(headline.communes))}</td>\n'
+                f"          <td>{share_html(headline.ntm, headline.rural_communes)}</td>\n"
+                f'          <td class="num">{escape(number(headline.ntmnc))}</td>\n'
+                f'          <td class="num">{escape(number(headline.model))}</td>\n'
+                f'          <td class="nowrap">{average}</td>\n        </tr>\n      '
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - escaped above, texts from catalogues
+
     @property
     def kind_label(self) -> str:
         return CommuneKind(self.kind).label if self.kind else ""
@@ -415,6 +461,27 @@ class _CommuneUrls:
 
 def _dmy(day: datetime.date) -> str:
     return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def _ymd(day: datetime.date) -> str:
+    return f"{day.year}-{day.month:02d}-{day.day:02d}"
+
+
+def share_html(part: int, whole: int) -> str:
+    """includes/_share.html, as rendered there: "12 (40%)" with a bar."""
+    from .templatetags.overview import number, percent
+
+    share = percent(part, whole)
+    label = gettext("%(part)s of %(whole)s (%(share)s%%)") % {
+        "part": escape(number(part)),
+        "whole": escape(number(whole)),
+        "share": share,
+    }
+    return (
+        f'\n\n\n\n<span class="progress">\n  <meter min="0" max="{whole or 1}" value="{part}" '
+        f'aria-label="{label}">{share}%</meter>\n  <span class="progress__text" '
+        f'aria-hidden="true">{label}</span>\n</span>\n\n'
+    )
 
 
 def _progress_html(met: int, total: int) -> str:
