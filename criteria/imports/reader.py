@@ -27,6 +27,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTION_MARKER = "EncryptionInfo".encode("utf-16-le")
 ALLOWED_EXTENSIONS = (".xlsx", ".csv")
 _DIGITS = "0123456789"
+# Where a sheet parser sends character data.
+_NOWHERE, _VALUE, _INLINE = "nowhere", "value", "inline"
 
 
 def max_bytes() -> int:
@@ -245,9 +247,11 @@ class _SheetParser:
         self.kind = "n"
         self.style = 0
         self.formula = False
-        self.value_parts: list[str] | None = None
-        self.text_parts: list[str] | None = None
-        self.collect: list[str] | None = None  # where character data goes now
+        # The texts of the cell's <v> and of its inline string's <t>s, None until they start;
+        # strings rather than lists of parts (expat buffers a text into one piece anyway).
+        self.value_text: str | None = None
+        self.inline_text: str | None = None
+        self.target = _NOWHERE  # where character data goes now
         self.in_phonetic = False
         self.names: dict[str, str] = {}
         self.columns: dict[str, int] = {}  # column letters -> number
@@ -284,13 +288,14 @@ class _SheetParser:
             style = attrs.get("s")
             self.style = int(style) if style else 0
             self.formula = False
-            self.value_parts = self.text_parts = None
+            self.value_text = self.inline_text = None
         elif name == "v":
-            self.value_parts = self.collect = []
-        elif name == "t" and self.text_parts is not None and not self.in_phonetic:
-            self.collect = self.text_parts
+            self.value_text = ""
+            self.target = _VALUE
+        elif name == "t" and self.inline_text is not None and not self.in_phonetic:
+            self.target = _INLINE
         elif name == "is":
-            self.text_parts = []
+            self.inline_text = ""
         elif name == "f":
             self.formula = True
         elif name == "row":
@@ -317,19 +322,22 @@ class _SheetParser:
             if col > self.max_col:
                 self.max_col = col
         elif name in ("v", "t"):
-            self.collect = None
+            self.target = _NOWHERE
         elif name == "rPh":
             self.in_phonetic = False
 
     def characters(self, text):
-        if self.collect is not None:
-            self.collect.append(text)
+        target = self.target
+        if target is _VALUE:
+            self.value_text += text
+        elif target is _INLINE:
+            self.inline_text += text
 
     def _value(self):
         kind = self.kind
         if kind == "inlineStr":
-            return None if self.text_parts is None else "".join(self.text_parts)
-        value = "".join(self.value_parts) if self.value_parts is not None else None
+            return self.inline_text
+        value = self.value_text
         if not value:
             return None
         if kind == "n":
