@@ -77,9 +77,10 @@ def find_columns(sheet: Sheet, criteria_set: CriteriaSet) -> tuple[int, Columns]
     numbers = {c.number for c in criteria}
     by_name = {fold(c.name): c.number for c in criteria}
     best_row, best = None, {}
+    n_cols = sheet.n_cols  # the widest row: a pass over the whole sheet
     for r in range(1, min(sheet.n_rows, HEADER_SEARCH_ROWS) + 1):
         found = {}
-        for c in range(1, sheet.n_cols + 1):
+        for c in range(1, n_cols + 1):
             number = criterion_for_header(sheet.value(r, c), by_name, numbers)
             if number is not None and number not in found:
                 found[number] = c
@@ -97,7 +98,7 @@ def find_columns(sheet: Sheet, criteria_set: CriteriaSet) -> tuple[int, Columns]
         )
     columns = Columns(criteria=best)
     taken = set(best.values())
-    for c in range(1, sheet.n_cols + 1):
+    for c in range(1, n_cols + 1):
         if c in taken:
             continue
         labels = [fold(sheet.header_value(best_row, c))]

@@ -217,6 +217,13 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
 def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str) -> Preview:
     errors = list(parsed.errors)
     rows = []
+    # Every dataset row has the same keys: which hold marks and which indicators, once.
+    mark_keys = [str(n) for n in parsed.criteria]
+    indicator_keys = [
+        key
+        for key in (plan.rows[0].row if plan.rows else {})
+        if key.count(":") == 1 and key[:2] == "i:"
+    ]
     for row_plan in plan.rows:
         data_row = row_plan.row
         position = parsed.positions[row_plan.index]
@@ -231,7 +238,7 @@ def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str) -> Preview:
                 sheet_row=sheet_row,
                 unit=row_plan.commune.name,
                 action=row_plan.action,
-                summary=_summary(data_row, parsed.criteria),
+                summary=_summary(data_row, mark_keys, indicator_keys),
                 changes=row_plan.changes if row_plan.action == "update" else [],
             )
         )
@@ -267,17 +274,16 @@ def _rejected_while_reading(parsed: ParsedSheet, rows: list[PreviewRow]) -> list
     ]
 
 
-def _summary(data_row: dict, numbers: list[int]) -> str:
+def _summary(data_row: dict, mark_keys: list[str], indicator_keys: list[str]) -> str:
     counts = {"met": 0, "basically_met": 0, "not_met": 0, NOT_ASSESSED: 0}
-    for n in numbers:
-        if data_row.get(str(n)) is not None:
-            counts[data_row[str(n)]] += 1
+    for key in mark_keys:
+        status = data_row.get(key)
+        if status is not None:
+            counts[status] += 1
     summary = f"Đ {counts['met']} · CBĐ {counts['basically_met']} · CĐ {counts['not_met']}"
     if counts[NOT_ASSESSED]:
         summary += f" · KĐG {counts[NOT_ASSESSED]}"
-    indicators = sum(
-        1 for key, value in data_row.items() if key.count(":") == 1 and key[:2] == "i:" and value
-    )
+    indicators = sum(1 for key in indicator_keys if data_row[key])
     if indicators:
         summary += " · " + ngettext("%(n)s indicator", "%(n)s indicators", indicators) % {
             "n": indicators
