@@ -93,13 +93,14 @@ class ImportPlan:
                 i.code: i
                 for i in Indicator.objects.filter(criterion__criteria_set=self.criteria_set)
             }
+        keys = Imported.keys_of(headers, self.criteria, self.indicators)
         self.rows = [
             RowPlan(
                 index=index,
                 row=row,
                 commune=communes[row["commune"]],
                 assessed_on=datetime.date.fromisoformat(row["assessed_on"]),
-                imported=Imported.from_row(row, self.criteria, self.indicators),
+                imported=Imported.from_row(row, self.criteria, self.indicators, keys),
             )
             for index, row in enumerate(rows)
         ]
@@ -280,13 +281,15 @@ class ImportPlan:
         national file. Elsewhere (SQLite), bulk_create_with_history. Both write the same
         columns: every field as an ORM create would fill it (defaults, auto_now timestamps).
         """
+        # By ids, not related objects: the related descriptors showed in profiles.
+        author_id = user.pk if user is not None else None
         for plan in plans:
             plan.existing = Assessment(
-                commune=plan.commune,
-                criteria_set=self.criteria_set,
+                commune_id=plan.commune.pk,
+                criteria_set_id=self.criteria_set.pk,
                 assessed_on=plan.assessed_on,
                 status=self.status,
-                author=user,
+                author_id=author_id,
                 is_imported=True,
                 import_source=self.source,
             )
@@ -328,13 +331,15 @@ class ImportPlan:
         one. A note the file does not give is kept."""
         fresh, fresh_ids = [], []  # the results of the assessments this batch created
         to_create, to_update, to_delete = [], [], []
+        criterion_ids = {n: c.pk for n, c in self.criteria.items()}
         for plan in batch:
             assessment = plan.existing
             notes = plan.imported.notes
             if plan.action == "new":
-                fresh_ids.append(assessment.pk)
+                pk = assessment.pk
+                fresh_ids.append(pk)
                 fresh += [
-                    (assessment.pk, self.criteria[n].pk, status, notes.get(n, ""))
+                    (pk, criterion_ids[n], status, notes.get(n, ""))
                     for n, status in plan.imported.results.items()
                     if status != NOT_ASSESSED
                 ]

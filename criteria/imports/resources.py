@@ -57,30 +57,46 @@ class Imported:
     indicators: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
-    def from_row(cls, row, criteria, indicators) -> Imported:
+    def from_row(cls, row, criteria, indicators, keys=None) -> Imported:
+        """``keys``: keys_of(row, ...) for rows that all have the same keys (a dataset's)."""
         imported = cls()
-        for key in row:
+        for key, kind, arg in cls.keys_of(row, criteria, indicators) if keys is None else keys:
             value = row[key]
             if value is None:
                 continue
+            if kind == "result":
+                imported.results[arg] = value
+            elif kind == "note":
+                imported.notes[arg] = value
+            else:
+                code, part = arg
+                entry = imported.indicators.setdefault(code, {})
+                if part == "value":
+                    entry["value"] = None if value == "" else value
+                elif part == "note":
+                    entry["note"] = value
+                else:
+                    entry["is_met"] = {
+                        ResultStatus.MET: True,
+                        ResultStatus.NOT_MET: False,
+                    }.get(value)
+        return imported
+
+    @staticmethod
+    def keys_of(row, criteria, indicators) -> list[tuple[str, str, object]]:
+        """What each key of a row holds: (key, "result", number), (key, "note", number) or
+        (key, "indicator", (code, part)); keys of nothing imported are left out."""
+        keys = []
+        for key in row:
             if key.isdigit() and int(key) in criteria:
-                imported.results[int(key)] = value
+                keys.append((key, "result", int(key)))
             elif key.endswith(":note") and key[:-5].isdigit():
-                imported.notes[int(key[:-5])] = value
+                keys.append((key, "note", int(key[:-5])))
             elif key.startswith("i:"):
                 code, _sep, part = key[2:].partition(":")
                 if code in indicators:
-                    entry = imported.indicators.setdefault(code, {})
-                    if part == "value":
-                        entry["value"] = None if value == "" else value
-                    elif part == "note":
-                        entry["note"] = value
-                    else:
-                        entry["is_met"] = {
-                            ResultStatus.MET: True,
-                            ResultStatus.NOT_MET: False,
-                        }.get(value)
-        return imported
+                    keys.append((key, "indicator", (code, part)))
+        return keys
 
 
 class AssessmentResource(resources.ModelResource):
