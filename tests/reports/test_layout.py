@@ -120,5 +120,5 @@ def test_login_page_shows_error_for_wrong_password(client):
 
     response = client.post(reverse("login"), {"username": "bob", "password": "wrong"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # a refused form, like every form of the portal
     assert 'role="alert"' in response.content.decode()
