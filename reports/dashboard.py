@@ -400,6 +400,43 @@ class Dashboard:
             )
         return mark_safe("".join(parts))  # noqa: S308 - escaped above, texts from catalogues
 
+    @cached_property
+    def hardest_html(self) -> SafeString:
+        """The hardest criteria table's body rows (reports/_dashboard_hardest.html), as the
+        template loop and its _share include per criterion wrote them."""
+        return mark_safe(  # noqa: S308 - names escaped, texts from catalogues
+            "".join(
+                f'\n        <tr>\n          <td class="num">{share.criterion.number}</td>\n'
+                f'          <th scope="row">{escape(share.criterion.name)}</th>\n'
+                f"          <td>{share_html(share.met, share.assessed)}</td>\n        </tr>\n      "
+                for share in self.hardest
+            )
+        )
+
+    @cached_property
+    def regressions_html(self) -> SafeString:
+        """The regressions list's items (reports/_dashboard_regressions.html), as the template
+        loop wrote them. Call it while the request's language is active."""
+        from .templatetags.overview import title_short
+
+        commune_url, parts = _CommuneUrls(), []
+        for regression in self.regressions:
+            row, recognition = regression.row, regression.recognition
+            text = gettext(
+                "%(title)s since %(decided)s, but the assessment of %(assessed)s does not meet:"
+            ) % {
+                "title": escape(title_short(recognition.title)),
+                "decided": _dmy(recognition.decided_on),
+                "assessed": _dmy(row.assessment.assessed_on),
+            }
+            parts.append(
+                '\n    <li class="regression">\n      <span aria-hidden="true">!</span>\n'
+                f'      <a href="{commune_url(row.commune.code)}">{escape(row.commune.name)}</a>:'
+                f'\n      {text}\n      <span class="regression__criteria">{row.missing_text}'
+                "</span>\n    </li>\n  "
+            )
+        return mark_safe("".join(parts))  # noqa: S308 - escaped above, texts from catalogues
+
     @property
     def kind_label(self) -> str:
         return CommuneKind(self.kind).label if self.kind else ""
