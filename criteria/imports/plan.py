@@ -37,7 +37,9 @@ from .values import MARK_FOR_STATUS, NOT_ASSESSED
 
 # Dataset rows written per round of statements: bounds the model instances held in memory
 # (a national file is ~10,000 assessments and ~190,000 results, with as many history rows).
-ROWS_PER_BATCH = 500
+# New rows are no longer model instances on PostgreSQL, so a round can be larger: each costs
+# ~5 round trips to the server, which add up on a loaded machine.
+ROWS_PER_BATCH = 2000
 # Rows per INSERT/UPDATE statement: PostgreSQL takes at most 65,535 parameters per statement
 # and a historical result row has ~10 columns.
 STATEMENT_BATCH = 2000
