@@ -11,7 +11,8 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, OperationalError, connection, models, transaction
+from django.db import DatabaseError, OperationalError, connection, transaction
+from simple_history.manager import HistoryManager
 
 from communes.enums import AssessmentStatus as S
 from communes.enums import ResultStatus
@@ -120,7 +121,8 @@ def test_save_draft_failing_at_any_write_saves_nothing(draft):
         )
 
     assert len(flipped) == 20
-    assert_all_or_nothing(save, minimum_writes=40)
+    # In bulk: the results in one UPDATE, their history rows in one INSERT, the assessment.
+    assert_all_or_nothing(save, minimum_writes=3)
 
 
 @pytest.fixture
@@ -166,23 +168,24 @@ def test_record_assessment_failing_at_any_write_records_nothing():
     assert_all_or_nothing(record, minimum_writes=3)
 
 
-def test_save_draft_failing_at_the_nth_model_save_saves_nothing(draft):
-    """The same through unittest.mock: the fifth Model.save() of the draft save raises."""
+def test_save_draft_failing_after_the_results_are_written_saves_nothing(draft):
+    """The same through unittest.mock: the results are updated in bulk, then writing their
+    history rows raises."""
     flipped = {
         r.criterion_id: CriterionInput(ResultStatus.NOT_MET, "Chưa đạt sau rà soát")
         for r in draft.results.all()
     }
     before = everything()
-    original = models.Model.save
     calls = []
 
-    def save(self, *args, **kwargs):
-        calls.append(type(self).__name__)
-        if len(calls) == 5:
-            raise DatabaseError("disk I/O error")
-        return original(self, *args, **kwargs)
+    def bulk_history_create(self, objs, *args, **kwargs):
+        calls.append(len(objs))
+        raise DatabaseError("disk I/O error")
 
-    with mock.patch.object(models.Model, "save", save), pytest.raises(DatabaseError):
+    with (
+        mock.patch.object(HistoryManager, "bulk_history_create", bulk_history_create),
+        pytest.raises(DatabaseError),
+    ):
         workflow.save_draft(
             user=user("lamhop"),
             assessment=draft,
@@ -190,7 +193,7 @@ def test_save_draft_failing_at_the_nth_model_save_saves_nothing(draft):
             results=flipped,
             values={},
         )
-    assert len(calls) == 5  # the fault was hit, after four rows had been saved
+    assert calls == [20]  # the fault was hit, after the 20 results had been written
     assert everything() == before
     assert (
         CriterionResult.objects.filter(assessment=draft, note="Chưa đạt sau rà soát").count() == 0
