@@ -77,7 +77,12 @@ def upload(request):
             request.session[SESSION_KEY] = imports
             return redirect("imports:preview", token=record["token"])
     template_form = MatrixTemplateForm(user=request.user, auto_id="template_%s")
-    return render(request, "imports/upload.html", {"form": form, "template_form": template_form})
+    return render(
+        request,
+        "imports/upload.html",
+        {"form": form, "template_form": template_form},
+        status=400 if form.errors else 200,  # a refused file or field
+    )
 
 
 def _preview(request, record):
@@ -262,7 +267,12 @@ def set_upload(request):
             records[record["token"]] = record
             request.session[SET_SESSION_KEY] = records
             return redirect("imports:set_preview", token=record["token"])
-    return render(request, "imports/set_upload.html", {"form": form, "criteria_set": criteria_set})
+    return render(
+        request,
+        "imports/set_upload.html",
+        {"form": form, "criteria_set": criteria_set},
+        status=400 if form.errors else 200,  # a refused file
+    )
 
 
 @login_required

@@ -114,7 +114,7 @@ def test_province_admin_cannot_upload_another_provinces_set(client):
     response = upload(client, workbook_of(other))
 
     page = response.content.decode()
-    assert response.status_code == 200 and "your own province" in page
+    assert response.status_code == 400 and "your own province" in page
     assert "used by" not in page  # nothing about another province's set leaks
 
 
@@ -186,7 +186,7 @@ def test_set_in_use_is_refused_with_the_new_version_hint(client, admin):
 
     response = upload(client, workbook_of(used))
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert f"new code (e.g. “{used.code}_V2”)" in response.content.decode()
 
 

@@ -85,7 +85,7 @@ def test_admin_uploads_previews_and_confirms(client):
 def test_bad_file_shows_the_message_on_the_form(client):
     response = post_file(login(client, "admin"), data=b"%PDF-1.4", name="bao-cao.pdf")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Only .xlsx and .csv files can be imported" in response.content.decode()
 
 
@@ -118,7 +118,7 @@ def test_province_admin_imports_in_their_province_only(client):
 
     assert inside.status_code == 302
     # Another province is not even a choice for them.
-    assert outside.status_code == 200 and "province" in outside.context["form"].errors
+    assert outside.status_code == 400 and "province" in outside.context["form"].errors
 
 
 def test_province_admin_of_another_province_finds_no_communes(client):
@@ -162,7 +162,7 @@ def test_preview_queries_do_not_grow_with_rejected_rows(client):
 def test_matrix_layout_needs_a_criteria_set(client):
     response = post_file(login(client, "admin"), criteria_set="")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "criteria_set" in response.context["form"].errors
 
 

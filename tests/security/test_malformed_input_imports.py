@@ -90,10 +90,6 @@ def test_set_upload_refuses_a_file_that_is_not_a_workbook(admin, name, content):
     assert not admin.session.get("set_imports")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the import pages re-render a refused form with 200; tests/imports assert it",
-)
 @pytest.mark.parametrize("url", ["imports:upload", "imports:set_upload"])
 def test_a_refused_import_form_is_a_400(admin, url):
     response = admin.post(reverse(url), {"file": SimpleUploadedFile("bo.xlsx", b"")})
