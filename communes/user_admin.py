@@ -26,7 +26,27 @@ def _is_national(request) -> bool:
     return scope_for(request.user).everything
 
 
-class ScopedUserAdmin(UserAdmin):
+class RefusedFormIs400Mixin:
+    """A form shown again with errors answers 400, like every other form of the portal (the
+    admin answers 200): the add and change forms, and the user admin's password form."""
+
+    @staticmethod
+    def _refused(request, response):
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("adminform") or context.get("form")
+        form = getattr(form, "form", form)
+        if request.method == "POST" and (context.get("errors") or getattr(form, "errors", None)):
+            response.status_code = 400
+        return response
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refused(request, super().changeform_view(request, *args, **kwargs))
+
+
+class ScopedUserAdmin(RefusedFormIs400Mixin, UserAdmin):
+    def user_change_password(self, request, id, form_url=""):
+        return self._refused(request, super().user_change_password(request, id, form_url))
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if _is_national(request):
@@ -49,7 +69,7 @@ class ScopedUserAdmin(UserAdmin):
         ]
 
 
-class ScopedGroupAdmin(GroupAdmin):
+class ScopedGroupAdmin(RefusedFormIs400Mixin, GroupAdmin):
     def has_add_permission(self, request):
         return _is_national(request) and super().has_add_permission(request)
 

@@ -176,3 +176,14 @@ def test_scoped_admin_cannot_add_a_national_threshold(hatinh_admin):
     response = hatinh_admin.post(reverse("admin:criteria_threshold_add"), form)
     assert response.status_code == 403
     assert Threshold.objects.count() == before
+
+
+def test_refused_account_forms_are_a_400(admin_client):
+    user = get_user_model().objects.get(username="kyanh")
+    change = reverse("admin:auth_user_change", args=[user.pk])
+    assert admin_client.post(change, {"username": ""}).status_code == 400
+    password = reverse("admin:auth_user_password_change", args=[user.pk])
+    refused = admin_client.post(password, {"password1": "a", "password2": "b"})
+    assert refused.status_code == 400
+    assert admin_client.post(reverse("admin:auth_group_add"), {"name": ""}).status_code == 400
+    assert admin_client.get(change).status_code == 200
