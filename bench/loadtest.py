@@ -38,7 +38,6 @@ import os
 import platform
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,8 @@ from collections import Counter, defaultdict
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from pathlib import Path
+
+from bench import server as loopback
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -1109,12 +1110,6 @@ async def final_pages(port, actors) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_gunicorn(port: int, workers: int, url: str, log_path: Path) -> subprocess.Popen:
     env = dict(
         os.environ,
@@ -1124,32 +1119,10 @@ def start_gunicorn(port: int, workers: int, url: str, log_path: Path) -> subproc
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
     )
-    log = log_path.open("w")
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ntm_portal.wsgi:application",
-            f"--workers={workers}",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    for _ in range(300):
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}); see {log_path}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise SystemExit("gunicorn did not start listening in 30 s")
+    try:
+        return loopback.start_gunicorn(port=port, workers=workers, env=env, log=log_path.open("w"))
+    except SystemExit as stop:
+        raise SystemExit(f"{stop}; see {log_path}") from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1310,7 +1283,7 @@ def main(argv=None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     server_log = RESULTS_DIR / f"{stamp}-loadtest-gunicorn.log"
-    port = free_port()
+    port = loopback.free_port()
     server = start_gunicorn(port, args.workers, url, server_log)
     print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; warming up ...")
     try:

@@ -21,13 +21,12 @@ import io
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
-import sys
 import time
 import tracemalloc
 from pathlib import Path
+
+from bench.server import free_port, start_gunicorn
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -417,12 +416,6 @@ def bench_import(ctx, *, rows, budget_s, probe_rows=200):
 # ---------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _load(port, path, cookie, *, seconds, clients):
     """``clients`` concurrent loops of GET requests to 127.0.0.1 (only) for ``seconds``."""
     request = (
@@ -478,32 +471,14 @@ def _throughput(ctx, *, seconds, clients, workers, cache, baseline=True):
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(ctx["admin"])
     cookie = client.cookies["sessionid"].value
-    port = _free_port()
+    port = free_port()
     # The environment's CONN_MAX_AGE (settings default: persistent connections) and cache.
     env = dict(os.environ, ALLOWED_HOSTS="127.0.0.1")
     if not cache:
         env["CACHE_URL"] = "dummycache://"
-    server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "ntm_portal.wsgi:application",
-            f"--workers={workers}",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-    )
+    server = start_gunicorn(port=port, workers=workers, env=env)
     results = []
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         dashboard = reverse("reports:district_dashboard", args=[ctx["district"].code])
         pages = [
             (
