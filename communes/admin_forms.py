@@ -81,26 +81,33 @@ class CleanTextModelForm(forms.ModelForm):
                 self.data[self.add_prefix(name)] = ""
 
 
-class PortalAdminMixin:
+class RefusedFormIs400Mixin:
+    """A ModelAdmin whose add or change form, shown again with errors, answers 400 like every
+    other form of the portal (the Django admin answers 200). ``_refused`` serves other form
+    views too (the user admin's password form)."""
+
+    @staticmethod
+    def _refused(request, response):
+        context = getattr(response, "context_data", None) or {}
+        form = context.get("adminform") or context.get("form")
+        form = getattr(form, "form", form)
+        if request.method == "POST" and (context.get("errors") or getattr(form, "errors", None)):
+            response.status_code = 400
+        return response
+
+    def changeform_view(self, request, *args, **kwargs):
+        return self._refused(request, super().changeform_view(request, *args, **kwargs))
+
+
+class PortalAdminMixin(RefusedFormIs400Mixin):
     """What every ModelAdmin of the portal adds to Django's: the CleanTextModelForm, a search
     that finds "Lâm Hợp" however its accents were typed, and a 400 for an add, change or
-    history-revert form shown again with errors, like every other form of the portal (the
-    Django admin answers 200)."""
+    history-revert form shown again with errors."""
 
     form = CleanTextModelForm
 
     def get_search_results(self, request, queryset, search_term):
         return super().get_search_results(request, queryset, nfc(search_term))
-
-    @staticmethod
-    def _mark_invalid(request, response):
-        context = getattr(response, "context_data", None) or {}
-        if request.method == "POST" and context.get("errors"):
-            response.status_code = 400
-        return response
-
-    def changeform_view(self, request, *args, **kwargs):
-        return self._mark_invalid(request, super().changeform_view(request, *args, **kwargs))
 
     def render_history_view(self, request, template, context, **kwargs):
         # simple_history's revert form, rendered without a TemplateResponse.

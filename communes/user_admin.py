@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 
+from .admin_forms import RefusedFormIs400Mixin
 from .models import Membership
 from .selectors import scope_for, scoped
 
@@ -24,23 +25,6 @@ POWER_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
 
 def _is_national(request) -> bool:
     return scope_for(request.user).everything
-
-
-class RefusedFormIs400Mixin:
-    """A form shown again with errors answers 400, like every other form of the portal (the
-    admin answers 200): the add and change forms, and the user admin's password form."""
-
-    @staticmethod
-    def _refused(request, response):
-        context = getattr(response, "context_data", None) or {}
-        form = context.get("adminform") or context.get("form")
-        form = getattr(form, "form", form)
-        if request.method == "POST" and (context.get("errors") or getattr(form, "errors", None)):
-            response.status_code = 400
-        return response
-
-    def changeform_view(self, request, *args, **kwargs):
-        return self._refused(request, super().changeform_view(request, *args, **kwargs))
 
 
 class ScopedUserAdmin(RefusedFormIs400Mixin, UserAdmin):

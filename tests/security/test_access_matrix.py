@@ -32,10 +32,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 
-from communes.admin_forms import PortalAdminMixin
+from communes.admin_forms import RefusedFormIs400Mixin
 from communes.enums import AssessmentStatus, EventAction, Role
 from communes.models import Commune, District, Membership, Province, Statistic, Village
-from communes.user_admin import RefusedFormIs400Mixin
 from criteria import workflow
 from criteria.models import (
     Assessment,
@@ -612,9 +611,8 @@ PROVINCE_ADMIN_EXCEPTIONS = {
 
 
 # Every admin page answers a refused add, change, revert or password form with 400
-# (communes.admin_forms.PortalAdminMixin; users and groups: communes.user_admin).
+# (communes.admin_forms.RefusedFormIs400Mixin).
 REFUSED_FORM_SUFFIXES = {"add", "change", "simple_history", "password_change"}
-REFUSING_ADMINS = (PortalAdminMixin, RefusedFormIs400Mixin)
 
 
 def _with_province_admin(expected, answer):
@@ -639,7 +637,9 @@ def admin_model_rule(key):
     if (prefix, suffix) in PROVINCE_ADMIN_EXCEPTIONS:
         own_get, own_post = PROVINCE_ADMIN_EXCEPTIONS[prefix, suffix]
         get, post = _with_province_admin(get, own_get), _with_province_admin(post, own_post)
-    if suffix in REFUSED_FORM_SUFFIXES and isinstance(admin.site._registry[model], REFUSING_ADMINS):
+    if suffix in REFUSED_FORM_SUFFIXES and isinstance(
+        admin.site._registry[model], RefusedFormIs400Mixin
+    ):
         post = tuple(400 if answer == 200 else answer for answer in post)
     if model in SCOPED_ADMIN_MODELS:
         near, far, far_answers = "in Hà Tĩnh", "in Long An", FAR_OBJECT
