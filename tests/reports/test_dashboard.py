@@ -14,7 +14,13 @@ from communes.models import Commune, District
 from criteria.enums import Title
 from criteria.models import CriteriaSet
 from criteria.services import record_assessment
-from reports.dashboard import TargetState, area_sets, district_communes, district_dashboard
+from reports.dashboard import (
+    TargetState,
+    area_assessments,
+    area_sets,
+    district_communes,
+    district_dashboard,
+)
 from tests.factories import (
     make_assessment,
     make_commune,
@@ -114,7 +120,9 @@ def test_dashboard_set_choice_counts_communes_not_assessments():
     sets = {
         s.code: s.commune_count
         for s in area_sets(
-            district_communes(District.objects.get(code="447")), datetime.date(2024, 1, 1)
+            area_assessments(
+                district_communes(District.objects.get(code="447")), datetime.date(2024, 1, 1)
+            )
         )
     }
     assert sets["NTM_XA_2016_2020"] == 1

@@ -98,7 +98,7 @@ def test_a_repeated_request_is_served_from_the_cache_with_five_queries(
 ):
     district = area[0]
     url = reverse("reports:district_dashboard", args=[district.code])
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         first = client.get(url, AS_OF).content
     # Session, user, membership, the district (access), the report version.
     with django_assert_num_queries(5):
@@ -111,7 +111,7 @@ def test_a_repeated_province_request_is_served_from_the_cache_with_five_queries(
 ):
     province = area[0].province
     url = reverse("reports:province_dashboard", args=[province.code])
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         first = client.get(url, AS_OF).content
     with django_assert_num_queries(5):
         second = client.get(url, AS_OF).content

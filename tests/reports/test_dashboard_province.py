@@ -272,9 +272,9 @@ def test_province_dashboard_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard", args=[province.code])
 
-    # A cache miss: the report version (reports.cache) is one query more, and the latest
-    # assessments against the chosen set come with every set's, one query less.
-    with django_assert_num_queries(15):
+    # A cache miss: the report version (reports.cache) is one query more; one query reads
+    # every public assessment of the province (reports.dashboard.area_assessments).
+    with django_assert_num_queries(14):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     cells = response.content.decode().count('<td class="cell cell--met"')
@@ -288,8 +288,8 @@ def test_province_export_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard_xlsx", args=[province.code])
 
-    # 14: the latest assessments against the chosen set come with every set's (was 15).
-    with django_assert_num_queries(14):
+    # 13: one query reads every public assessment of the province (see reports.dashboard).
+    with django_assert_num_queries(13):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.status_code == 200

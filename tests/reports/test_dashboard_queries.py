@@ -1,9 +1,10 @@
 """The dashboard runs a fixed number of queries: rendered for one commune and for many, each
 with several assessments, recognitions, targets and villages, the count is the same literal
-number (see reports.dashboard): 14, of which three (session, user, membership) decide
+number (see reports.dashboard): 13, of which three (session, user, membership) decide
 who is asking and one reads the province's report version (reports.cache). These are cache
-misses (tests/reports/test_dashboard_cache.py counts the hits). Still 14 as before the cache:
-the latest assessment against the chosen set now comes with every set's (one query less)."""
+misses (tests/reports/test_dashboard_cache.py counts the hits). 13: one query reads every
+public assessment of the area, from which the sets' counts, the latest assessments and the
+trend come (reports.dashboard.area_assessments)."""
 
 import datetime
 
@@ -68,7 +69,7 @@ def test_dashboard_query_count_is_constant(client, django_assert_num_queries, n_
     district, _ = populate(n_communes)
     url = reverse("reports:district_dashboard", args=[district.code])
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.content.decode().count('<td class="cell cell--met"') == 2 * n_communes
@@ -83,7 +84,7 @@ def test_dashboard_query_count_with_chosen_set_and_kind(
     district, sets = populate(n_communes)
     url = reverse("reports:district_dashboard", args=[district.code])
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(url, {"set": sets[1].code, "kind": "xa", "as_of": "2023-01-01"})
 
     assert response.content.decode().count('<td class="cell cell--met"') == 2 * n_communes
@@ -92,7 +93,7 @@ def test_dashboard_query_count_with_chosen_set_and_kind(
 def test_dashboard_query_count_for_a_district_without_communes(client, django_assert_num_queries):
     district = make_district()
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         response = client.get(reverse("reports:district_dashboard", args=[district.code]))
 
     assert response.status_code == 200
