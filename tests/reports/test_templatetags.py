@@ -4,7 +4,13 @@ import pytest
 from django.utils import translation
 
 from criteria.enums import Title
-from reports.templatetags.overview import number, percent, title_short, village_count
+from reports.templatetags.overview import (
+    _format_number,
+    number,
+    percent,
+    title_short,
+    village_count,
+)
 
 
 @pytest.mark.parametrize(
@@ -21,6 +27,17 @@ def test_number_follows_active_language(value, vi, en):
         assert number(value) == vi
     with translation.override("en"):
         assert number(value) == en
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_small_whole_numbers_are_written_as_the_general_formatting_writes_them(language):
+    # number() skips the locale lookups for whole numbers under 1,000 (reports.dashboard
+    # writes hundreds per page): the result must be the same, up to where grouping begins.
+    with translation.override(language):
+        for value in [*range(-1001, 1002), 10_000, -12_345]:
+            assert number(value) == _format_number(value), value
+        assert number(1000) == ("1.000" if language == "vi" else "1,000")
+        assert number(True) == _format_number(True)
 
 
 def test_percent_of_zero_is_zero():
