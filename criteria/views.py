@@ -89,7 +89,10 @@ def assessment_start(request, code):
     scope = scope_for(request.user)
     if scope.role != Role.COMMUNE_OFFICIAL or scope.commune_id != commune.pk:
         return _forbidden(request, _("Only the commune's own officials start its assessments."))
-    form = StartAssessmentForm(request.POST or None, sets=selectors.startable_sets(commune))
+    form = StartAssessmentForm(
+        request.POST if request.method == "POST" else None,
+        sets=selectors.startable_sets(commune),
+    )
     status = 200
     if form.is_valid():
         try:

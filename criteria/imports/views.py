@@ -39,7 +39,11 @@ def _record(request, token, key=SESSION_KEY):
 def upload(request):
     if not scope_for(request.user).is_admin:
         return _forbidden(request)
-    form = AssessmentImportForm(request.POST or None, request.FILES or None, user=request.user)
+    # Bound on every POST, an empty one included: it is refused with the fields' errors.
+    posted = request.method == "POST"
+    form = AssessmentImportForm(
+        request.POST if posted else None, request.FILES if posted else None, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         province = form.cleaned_data["province"]
         if not can_import(request.user, province):
@@ -252,7 +256,8 @@ def set_upload(request):
         return _forbidden(request)
     code = request.GET.get("set", "")
     criteria_set = _importable_set(request, code) if code else None
-    form = SetImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = SetImportForm(request.POST if posted else None, request.FILES if posted else None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = upload.read(services.max_upload_bytes() + 1)

@@ -148,6 +148,14 @@ def test_start_refuses_a_date_outside_the_set(client):
     assert not Assessment.objects.filter(status=S.DRAFT).exists()
 
 
+def test_start_refuses_an_empty_post_with_the_fields_errors(client):
+    login(client, "lamhop")
+    response = client.post(reverse("criteria:assessment_start", args=[LAM_HOP]), {})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    assert not Assessment.objects.filter(status=S.DRAFT).exists()
+
+
 @pytest.mark.parametrize("who", ["kyanh", "hatinh"])
 def test_reviewers_cannot_start_and_are_told_why(client, who):
     login(client, who)

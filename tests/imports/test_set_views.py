@@ -62,6 +62,12 @@ def token_of(response):
     return response.url.rstrip("/").rsplit("/", 1)[-1]
 
 
+def test_an_empty_post_is_refused_with_the_fields_errors(client, admin):
+    response = client.post(SET_UPLOAD, {})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+
+
 # -- Who may ---------------------------------------------------------------------------------
 
 

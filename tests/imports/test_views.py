@@ -89,6 +89,13 @@ def test_bad_file_shows_the_message_on_the_form(client):
     assert "Only .xlsx and .csv files can be imported" in response.content.decode()
 
 
+def test_an_empty_post_is_refused_with_the_fields_errors(client):
+    response = login(client, "admin").post(UPLOAD, {})
+
+    assert response.status_code == 400
+    assert response.content.decode().count("This field is required.") >= 2
+
+
 def test_errors_page_links_the_highlighted_workbook(client):
     import openpyxl
 
