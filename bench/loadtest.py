@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import dataclasses
 import datetime
+import gzip
 import json
 import os
 import platform
@@ -854,6 +855,8 @@ def parse_response(raw: bytes) -> Response:
                 break
             decoded, rest = decoded + rest[:size], rest[size + 2 :]
         body = decoded
+    if any(k.lower() == "content-encoding" and v.strip() == "gzip" for k, v in headers):
+        body = gzip.decompress(body)
     return Response(status, headers, body)
 
 
@@ -882,6 +885,8 @@ class Browser:
             f"Host: 127.0.0.1:{self.port}",
             f"Cookie: {cookie}",
             "Accept-Language: vi",
+            # As a browser asks: pages come gzip-compressed (parse_response decompresses).
+            "Accept-Encoding: gzip, deflate, br, zstd",
             "Connection: close",
         ]
         body = b""

@@ -5,6 +5,7 @@ clean load test cannot be a vacuous one."""
 
 import copy
 import datetime
+import gzip
 import random
 
 import pytest
@@ -64,6 +65,12 @@ def test_parse_response_reads_status_headers_and_chunked_body():
     assert response.status == 302
     assert response.header("location") == "/criteria/assessments/7/edit/"
     assert response.body == b"hello world"
+
+
+def test_parse_response_decompresses_a_gzip_body():
+    body = gzip.compress("<p>Xã Lâm Hợp</p>".encode())
+    raw = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nVary: Accept-Encoding\r\n\r\n" + body
+    assert loadtest.parse_response(raw).body == "<p>Xã Lâm Hợp</p>".encode()
 
 
 # ---------------------------------------------------------------------------------------------
