@@ -411,7 +411,8 @@ RULES = {
         {"Lâm Hợp": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
     ),
     # Imports and exports: national admins only (and a province admin within their province).
-    "imports:upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(200)),
+    # An empty POST is a refused form (400 with the fields' errors) for those who may import.
+    "imports:upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(400)),
     "imports:preview": Rule(
         {"someone else's token": code(NO_TOKEN)},
         {"someone else's token": ADMIN_ONLY(404)},
@@ -427,7 +428,7 @@ RULES = {
         {"someone else's token": ADMIN_ONLY(404)},
         {"someone else's token": ADMIN_ONLY(404)},
     ),
-    "imports:set_upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(200)),
+    "imports:set_upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(400)),
     "imports:set_preview": Rule(
         {"someone else's token": code(NO_TOKEN)},
         {"someone else's token": ADMIN_ONLY(404)},
