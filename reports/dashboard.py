@@ -9,13 +9,14 @@ The figures are then derived in Python by pure functions over those rows.
 """
 
 import datetime
+import html
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +36,13 @@ from criteria.models import (
 
 from . import charts
 from .selectors import NTM_COMMUNE_TITLES, VILLAGE_TITLES
+
+
+def escape(text) -> str:
+    """django.utils.html.escape, the same characters, without its lazy-text wrapper: the
+    pages' ready HTML below calls it thousands of times (a province's names and labels), and
+    every result goes into a string marked safe as a whole."""
+    return html.escape(str(text))
 
 
 class UnknownCriteriaSet(ValueError):
@@ -104,9 +112,60 @@ class LatestAssessment:
         return str(ASSESSMENT_STATUS_LABELS.get(self.status, self.status))
 
 
+TITLE_LABELS = dict(Title.choices)
+
+
+# The rows below are read with values_list(), not as model instances: the ~1,200 communes,
+# targets and recognitions of a province as instances were a seventh of building its
+# dashboard. Each carries what the dashboards and the export read.
+
+
+@dataclass(slots=True)
+class CommuneRef:
+    """A commune of the area."""
+
+    pk: int
+    code: str
+    name: str
+    kind: str
+    district_id: int | None
+    valid_to: datetime.date | None
+
+    FIELDS = ("pk", "code", "name", "kind", "district_id", "valid_to")
+
+
+@dataclass(slots=True)
+class RecognitionRef:
+    """An active recognition of a commune."""
+
+    pk: int
+    commune_id: int
+    title: str
+    decided_on: datetime.date
+
+    FIELDS = ("pk", "commune_id", "title", "decided_on")
+
+    def get_title_display(self) -> str:
+        # As Model.get_FOO_display.
+        return str(TITLE_LABELS.get(self.title, self.title))
+
+
+@dataclass(slots=True)
+class TargetRef:
+    """A commune's target: a title (or a set) by a year."""
+
+    pk: int
+    commune_id: int
+    criteria_set_id: int | None
+    title: str
+    planned_year: int
+
+    FIELDS = ("pk", "commune_id", "criteria_set_id", "title", "planned_year")
+
+
 @dataclass
 class CommuneProgress:
-    commune: Commune
+    commune: CommuneRef
     # The latest public assessment against the chosen set on or before the as-of date; None
     # when there is none.
     assessment: LatestAssessment | None
@@ -115,12 +174,15 @@ class CommuneProgress:
     # The set's criteria (shared by every row) and the dashboard's as-of date.
     criteria: list[Criterion] = field(repr=False)
     as_of: datetime.date
-    recognitions: list[Recognition] = field(default_factory=list)
+    recognitions: list[RecognitionRef] = field(default_factory=list)
     # The commune's target for the chosen set (or its title), if any.
-    target: Target | None = None
+    target: TargetRef | None = None
     # The latest public assessment against every set the commune is tracked on (with
     # progress and its set), the chosen set first, then the newest sets.
     all_sets: list[LatestAssessment] = field(default_factory=list)
+    # "N. Name" of each criterion, escaped, aligned with ``criteria`` (shared by every row of
+    # a dashboard; built from ``criteria`` when not given).
+    labels: list[str] | None = field(default=None, repr=False)
 
     @property
     def results(self) -> list[tuple[Criterion, str]]:
@@ -136,7 +198,15 @@ class CommuneProgress:
     @cached_property
     def missing_text(self) -> SafeString:
         """The missing criteria as the page lists them: "2. Name; 5. Name"."""
-        return mark_safe("; ".join(f"{c.number}. {escape(c.name)}" for c in self.missing))  # noqa: S308
+        labels = self.labels or criterion_labels(self.criteria)
+        missing = (
+            label for label, s in zip(labels, self.cells, strict=True) if s != ResultStatus.MET
+        )
+        return mark_safe("; ".join(missing))  # noqa: S308 - escaped in criterion_labels
+
+    @cached_property
+    def recognition_titles(self) -> frozenset[str]:
+        return frozenset(r.title for r in self.recognitions)
 
     @cached_property
     def met_count(self) -> int:
@@ -171,7 +241,7 @@ class CriterionShare:
 @dataclass
 class Regression:
     row: CommuneProgress
-    recognition: Recognition
+    recognition: RecognitionRef
 
 
 @dataclass
@@ -640,6 +710,11 @@ def progress_rows_html(rows: list[CommuneProgress], criteria_set: CriteriaSet | 
 # ---------------------------------------------------------------------------------------------
 
 
+def criterion_labels(criteria) -> list[str]:
+    """Each criterion as the pages list missing ones: "N. Name", escaped."""
+    return [f"{c.number}. {escape(c.name)}" for c in criteria]
+
+
 def hardest_criteria(criteria, rows) -> list[CriterionShare]:
     """Each criterion with the number of assessed communes meeting it, the least met first
     (ties in the set's order)."""
@@ -826,7 +901,9 @@ def _area_dashboard(
     criteria_set = resolve_set(sets, set_code)
     set_id = criteria_set.pk if criteria_set else None
 
-    commune_list = list(communes.order_by("code"))
+    commune_list = [
+        CommuneRef(*values) for values in communes.order_by("code").values_list(*CommuneRef.FIELDS)
+    ]
     # Filtering on a None set still runs the query, so the count does not depend on the data.
     criteria = list(Criterion.objects.filter(criteria_set_id=set_id).order_by("number"))
     # Each commune's latest assessment against each set: the newest date, then the highest pk
@@ -848,9 +925,16 @@ def _area_dashboard(
         .values_list("assessment_id", "criterion_id", "status")
     )
     recognitions = (
-        Recognition.objects.active(as_of).filter(commune__in=communes).order_by("decided_on", "pk")
+        Recognition.objects.active(as_of)
+        .filter(commune__in=communes)
+        .order_by("decided_on", "pk")
+        .values_list(*RecognitionRef.FIELDS)
     )
-    targets = list(Target.objects.filter(commune__in=communes).order_by("planned_year", "pk"))
+    targets = (
+        Target.objects.filter(commune__in=communes)
+        .order_by("planned_year", "pk")
+        .values_list(*TargetRef.FIELDS)
+    )
     village_counts = dict(
         Recognition.objects.active(as_of)
         .filter(village__commune__in=communes, title__in=VILLAGE_TITLES)
@@ -876,6 +960,7 @@ def _area_dashboard(
     for a_id, criterion_id, s in results:
         status[a_id][criterion_id] = s
     criterion_ids = [c.pk for c in criteria]
+    labels = criterion_labels(criteria)
     not_assessed = [NOT_ASSESSED] * len(criteria)
     rows = {}
     for commune in commune_list:
@@ -886,16 +971,21 @@ def _area_dashboard(
         else:
             cells = list(not_assessed)
         rows[commune.pk] = CommuneProgress(
-            commune=commune, assessment=assessment, cells=cells, criteria=criteria, as_of=as_of
+            commune=commune,
+            assessment=assessment,
+            cells=cells,
+            criteria=criteria,
+            as_of=as_of,
+            labels=labels,
         )
-    for recognition in recognitions:
-        rows[recognition.commune_id].recognitions.append(recognition)
+    for values in recognitions:
+        rows[values[1]].recognitions.append(RecognitionRef(*values))
     for assessment in every_set:
         rows[assessment.commune_id].all_sets.append(assessment)
-    if criteria_set:
-        for target in targets:
-            if _target_matches(target, criteria_set):
-                rows[target.commune_id].target = target
+    for values in targets:  # read even without a set, so the count does not depend on it
+        target = TargetRef(*values)
+        if criteria_set and _target_matches(target, criteria_set):
+            rows[target.commune_id].target = target
 
     row_list = list(rows.values())
     history = [(v[1], v[3], v[0], v[5]) for v in rows_of_area if v[2] == set_id]
@@ -912,7 +1002,7 @@ def _area_dashboard(
     )
 
 
-def _target_matches(target: Target, criteria_set: CriteriaSet) -> bool:
+def _target_matches(target: TargetRef, criteria_set: CriteriaSet) -> bool:
     if target.criteria_set_id:
         return target.criteria_set_id == criteria_set.pk
     return target.title == criteria_set.title
@@ -920,7 +1010,7 @@ def _target_matches(target: Target, criteria_set: CriteriaSet) -> bool:
 
 def _headline(rows: list[CommuneProgress], village_counts: dict) -> Headline:
     def holding(*titles):
-        return sum(1 for r in rows if any(rec.title in titles for rec in r.recognitions))
+        return sum(1 for r in rows if not r.recognition_titles.isdisjoint(titles))
 
     return Headline(
         rural_communes=sum(1 for r in rows if r.commune.kind == CommuneKind.COMMUNE),
