@@ -9,6 +9,7 @@ The figures are then derived in Python by pure functions over those rows.
 """
 
 import datetime
+import functools
 import html
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -412,11 +413,9 @@ class Dashboard:
         counted (a plural) and listed. Built here for the same reason as ``matrix_html``.
         Call it while the request's language is active."""
         commune_url, parts = _CommuneUrls(), []
+        missing_count = functools.cache(_missing_count)  # a few values of n for ~450 items
         for row in self.closest:
-            n = len(row.missing)
-            count = ngettext("%(counter)s criterion missing", "%(counter)s criteria missing", n) % {
-                "counter": n
-            }
+            count = missing_count(len(row.missing))
             parts.append(
                 '\n    <li class="closest__item">\n      <a href="'
                 f'{commune_url(row.commune.code)}">{escape(row.commune.name)}</a>\n      '
@@ -604,18 +603,21 @@ def _progress_html(met: int, total: int) -> str:
     )
 
 
-def _standing_html(row: CommuneProgress) -> str:
-    """includes/_target_state.html, as rendered there."""
-    state = row.target_state
+def _missing_count(n: int) -> str:
+    return ngettext("%(counter)s criterion missing", "%(counter)s criteria missing", n) % {
+        "counter": n
+    }
+
+
+def _standing_html(state: str, n: int) -> str:
+    """includes/_target_state.html, as rendered there, for a row whose target state is
+    ``state`` with ``n`` criteria missing."""
     if state == TargetState.REACHED:
         text = f'<span aria-hidden="true">✓</span> {escape(gettext("All criteria met"))}'
     elif state == TargetState.NOT_ASSESSED:
         text = f'<span class="muted">{escape(gettext("Not assessed"))}</span>'
     else:
-        n = len(row.missing)
-        text = ngettext("%(counter)s criterion missing", "%(counter)s criteria missing", n) % {
-            "counter": n
-        }
+        text = _missing_count(n)
         if state == TargetState.OVERDUE:
             text = (
                 f'<span aria-hidden="true">!</span> <strong>{escape(gettext("Overdue"))}'
@@ -639,6 +641,8 @@ def progress_rows_html(rows: list[CommuneProgress], criteria_set: CriteriaSet | 
     # get_kind_display per row, translated each time, was another tenth.
     kinds = {value: escape(label) for value, label in CommuneKind.choices}
     dash = '<span class="muted">—</span>'
+    # The same few texts recur on every row: each translated and written once per table.
+    progress, standing = functools.cache(_progress_html), functools.cache(_standing_html)
     parts = []
     for row in rows:
         commune = row.commune
@@ -662,7 +666,7 @@ def progress_rows_html(rows: list[CommuneProgress], criteria_set: CriteriaSet | 
                     '\n    <div class="progress-sets__item'
                     + (" progress-sets__item--chosen" if chosen else "")
                     + f'">\n      <span class="progress-sets__name">{name}</span>\n      '
-                    + _progress_html(assessment.criteria_met, assessment.criteria_total)
+                    + progress(assessment.criteria_met, assessment.criteria_total)
                     + "\n    </div>\n  "
                 )
             if row.assessment:
@@ -699,7 +703,7 @@ def progress_rows_html(rows: list[CommuneProgress], criteria_set: CriteriaSet | 
             "\n          <td>\n            "
             + (recognitions or dash + "\n            ")
             + f"\n          </td>\n          <td>{target}</td>\n          <td>"
-            + _standing_html(row)
+            + standing(row.target_state, len(row.missing))
             + "</td>\n        </tr>\n      "
         )
     return mark_safe("".join(parts))  # noqa: S308 - escaped above, texts from catalogues
