@@ -36,7 +36,6 @@ import datetime
 import gzip
 import json
 import os
-import platform
 import random
 import re
 import statistics
@@ -50,6 +49,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from bench import server as loopback
+from bench.run import machine
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RESULTS_DIR = BASE_DIR / "bench" / "results"
@@ -1198,30 +1198,6 @@ def table(report: dict) -> str:
     ]
     lines += [f"  {v}" for v in report["violations"][:50]]
     return "\n".join(lines)
-
-
-def machine() -> dict:
-    from django.db import connection
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
-    return {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "cores": os.cpu_count(),
-        "cpu": cpu,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "database": f"postgresql {version}",
-    }
 
 
 def check_dashboards(pages: dict, actors: dict) -> tuple[list, int]:
