@@ -174,6 +174,9 @@ class CommuneProgress:
     cells: list[str]
     # The set's criteria (shared by every row) and the dashboard's as-of date.
     criteria: list[Criterion] = field(repr=False)
+    # "N. Name" of each criterion, escaped, aligned with ``criteria`` (criterion_labels;
+    # shared by every row).
+    labels: list[str] = field(repr=False)
     as_of: datetime.date
     recognitions: list[RecognitionRef] = field(default_factory=list)
     # The commune's target for the chosen set (or its title), if any.
@@ -181,9 +184,6 @@ class CommuneProgress:
     # The latest public assessment against every set the commune is tracked on (with
     # progress and its set), the chosen set first, then the newest sets.
     all_sets: list[LatestAssessment] = field(default_factory=list)
-    # "N. Name" of each criterion, escaped, aligned with ``criteria`` (shared by every row of
-    # a dashboard; built from ``criteria`` when not given).
-    labels: list[str] | None = field(default=None, repr=False)
 
     @property
     def results(self) -> list[tuple[Criterion, str]]:
@@ -199,9 +199,8 @@ class CommuneProgress:
     @cached_property
     def missing_text(self) -> SafeString:
         """The missing criteria as the page lists them: "2. Name; 5. Name"."""
-        labels = self.labels or criterion_labels(self.criteria)
         missing = (
-            label for label, s in zip(labels, self.cells, strict=True) if s != ResultStatus.MET
+            label for label, s in zip(self.labels, self.cells, strict=True) if s != ResultStatus.MET
         )
         return mark_safe("; ".join(missing))  # noqa: S308 - escaped in criterion_labels
 
@@ -825,14 +824,9 @@ def area_sets(area_assessments) -> list[CriteriaSet]:
     )
     for i, criteria_set in enumerate(sets):
         criteria_set.commune_count = len(assessed.get(criteria_set.pk, ()))
-        criteria_set.period_order = i
+        criteria_set.period_order = i  # newest period first, then code
     # Stable: sets assessed as often keep the database's newest-first order.
     return sorted(sets, key=lambda s: -s.commune_count)
-
-
-def _newest_first(sets: list[CriteriaSet]) -> list[CriteriaSet]:
-    """``sets`` (from area_sets) in the database's order: newest period first, then code."""
-    return sorted(sets, key=lambda s: s.period_order)
 
 
 def resolve_set(sets: list[CriteriaSet], code: str) -> CriteriaSet | None:
@@ -948,8 +942,8 @@ def _area_dashboard(
         .values_list("title", "n")
     )
 
-    # The chosen set first, then the newest sets (``sets`` is read in that order).
-    set_rank = {s.pk: (s.pk != set_id, i) for i, s in enumerate(_newest_first(sets))}
+    # The chosen set first, then the newest sets.
+    set_rank = {s.pk: (s.pk != set_id, s.period_order) for s in sets}
     sets_by_id = {s.pk: s for s in sets}
     every_set = [
         LatestAssessment(
