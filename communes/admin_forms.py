@@ -5,6 +5,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.backends.base.operations import BaseDatabaseOperations
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from .text import nfc, visible_text
@@ -99,7 +100,18 @@ class RefusedFormIs400Mixin:
         return self._refused(request, super().changeform_view(request, *args, **kwargs))
 
 
-class PortalAdminMixin(RefusedFormIs400Mixin):
+class MissingObjectIs404Mixin:
+    """A ModelAdmin whose object pages (change, delete, history) answer 404 for an object that
+    its ``get_queryset`` does not return, like every page of the portal outside the user's
+    subtree. Django's admin redirects to its index with "does not exist" instead: a 302 that
+    said nothing different for a real object in another province, but was not the promised
+    404."""
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+
+class PortalAdminMixin(MissingObjectIs404Mixin, RefusedFormIs400Mixin):
     """What every ModelAdmin of the portal adds to Django's: the CleanTextModelForm, a search
     that finds "Lâm Hợp" however its accents were typed, and a 400 for an add, change or
     history-revert form shown again with errors."""

@@ -6,6 +6,15 @@ target or assessment to a commune of another province, or a membership making so
 themselves) an administrator of another province or of the whole country. Foreign keys to units,
 assessments and accounts therefore offer, and validate against, only what lies inside the
 user's subtree.
+
+Accounts are the one foreign key where "inside the subtree" is not enough. An account that no
+membership binds (every ``createsuperuser`` account, every account before its membership is
+added) used to be offered too, so that a province's administrator could bind it: bind the
+national superuser to one of its communes, reset its password, remove the membership again and
+log in as the superuser. A scoped administrator now manages only ``manageable_accounts``:
+accounts already bound inside its subtree that hold no power of their own (neither superuser
+nor staff). It creates new accounts with their membership in one step (communes.user_admin),
+and never binds an existing account.
 """
 
 from django.contrib.auth import get_user_model
@@ -27,10 +36,20 @@ def choices_for(user, queryset: QuerySet) -> QuerySet:
     if model in SCOPED_CHOICES or model._meta.label == "criteria.Assessment":
         return scoped(user, queryset)
     if model is get_user_model():
-        # Accounts bound inside the subtree, and accounts not yet bound to any unit.
-        inside = scoped(user, Membership.objects.all()).values("user_id")
-        return queryset.filter(Q(pk__in=inside) | Q(membership__isnull=True))
+        return queryset.filter(pk__in=manageable_accounts(user).values("pk"))
     return queryset
+
+
+def manageable_accounts(user) -> QuerySet:
+    """The accounts ``user`` may see, pick, change and reset in the admin: every account for a
+    national administrator; for a scoped one, the accounts bound by a membership to a unit of
+    its subtree that are neither superuser nor staff (staff accounts are administrators, whom
+    only a national administrator manages), and never its own (see ScopedUserAdmin)."""
+    accounts = get_user_model().objects.all()
+    if scope_for(user).everything:
+        return accounts
+    inside = scoped(user, Membership.objects.all()).values("user_id")
+    return accounts.filter(pk__in=inside, is_superuser=False, is_staff=False).exclude(pk=user.pk)
 
 
 class ScopedChoicesMixin:
@@ -44,9 +63,28 @@ class ScopedChoicesMixin:
 
 
 class MembershipScopeMixin:
-    """A scoped administrator binds accounts to units of their own subtree only (never to the
-    whole country: a membership without a unit is national), and cannot change or remove
-    their own membership."""
+    """A scoped administrator changes memberships of its subtree only (never to the whole
+    country: a membership without a unit is national), and only those of accounts it manages
+    (not its own, not another administrator's); it reads its own. It never adds one: that would
+    bind an existing account, which is how an account above it was taken over; it creates an
+    account together with its membership on the account's add page. The account of a
+    membership is fixed once bound."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if scope_for(request.user).everything:
+            return queryset
+        managed = manageable_accounts(request.user).values("pk")
+        return queryset.filter(Q(user__in=managed) | Q(user=request.user))
+
+    def has_add_permission(self, request):
+        return scope_for(request.user).everything and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not scope_for(request.user).everything:
+            return fields + ("user",)
+        return fields
 
     def _own(self, request, obj):
         return obj is not None and obj.user_id == request.user.pk

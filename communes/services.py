@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import vietnam_provinces
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from reports.cache import record_change
 
 from .enums import CommuneKind, DistrictKind, ProvinceKind
-from .models import Commune, District, Province
+from .models import Commune, District, Membership, Province
 from .regions import PROVINCE_REGIONS
+from .selectors import scoped
 
 # The pre-2025 list (63 provinces, 696 districts, 10,051 communes). The nested file is the one
 # to read: the flat list drops the five island districts that have no communes.
@@ -345,3 +347,26 @@ def _load_province_units(
     )
     commune_counts.created, commune_counts.updated = len(create), len(update)
     return district_counts, commune_counts
+
+
+def bind_new_account(*, account, role: str, unit, by) -> Membership:
+    """Bind ``account``, created in the same transaction, to ``unit`` with ``role``: the one way
+    a province's administrator gives an account a membership (communes.user_admin). Refuses
+    an account that has a membership already or holds power (superuser, staff), and a unit
+    outside ``by``'s subtree: binding an existing account is how an account above the
+    administrator was taken over.
+
+    Side effects: creates one Membership.
+    """
+    with transaction.atomic():
+        if Membership.objects.filter(user=account).exists() or (
+            account.is_superuser or account.is_staff
+        ):
+            raise PermissionDenied(_("Only a new account without any rights can be bound here."))
+        if not scoped(by, type(unit).objects.filter(pk=unit.pk)).exists():
+            raise PermissionDenied(_("This unit is outside your area."))
+        membership = Membership(user=account, role=role)
+        setattr(membership, type(unit).__name__.lower(), unit)
+        membership.full_clean()
+        membership.save()
+        return membership

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from communes.admin_forms import CleanTextModelForm, PortalAdminMixin
+from communes.admin_forms import CleanTextModelForm, MissingObjectIs404Mixin, PortalAdminMixin
 from communes.admin_scope import ScopedChoicesMixin, check_may_save
 from communes.selectors import scope_for, scoped
 
@@ -230,7 +230,7 @@ class EvidenceAdmin(PortalAdminMixin, ScopedChoicesMixin, ScopedHistoryAdmin):
 
 
 @admin.register(AssessmentEvent)
-class AssessmentEventAdmin(admin.ModelAdmin):
+class AssessmentEventAdmin(MissingObjectIs404Mixin, admin.ModelAdmin):
     """The workflow timeline is a record: it is read here, never edited."""
 
     list_display = ("assessment", "action", "from_status", "to_status", "actor", "created_at")

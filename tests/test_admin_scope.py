@@ -41,9 +41,7 @@ def test_scoped_admin_lists_only_its_province(hatinh_admin):
 def test_scoped_admin_cannot_open_a_unit_elsewhere(hatinh_admin):
     loc_bon = Commune.objects.get(code="20128")
     url = reverse("admin:communes_commune_change", args=[loc_bon.pk])
-    response = hatinh_admin.get(url)
-    assert response.status_code == 302  # the admin's "does not exist" answer
-    assert response.url == reverse("admin:index")
+    assert hatinh_admin.get(url).status_code == 404  # as everywhere outside the subtree
 
 
 def test_scoped_admin_changes_only_its_provincial_set(hatinh_admin):
@@ -73,7 +71,7 @@ def test_scoped_admin_cannot_read_history_outside_its_province(hatinh_admin):
     )
     version = far.history.order_by("history_id").first()
     history_url = reverse("admin:criteria_assessment_history", args=[far.pk])
-    assert hatinh_admin.get(history_url).url == reverse("admin:index")
+    assert hatinh_admin.get(history_url).status_code == 404
     url, page = _history_form(hatinh_admin, far, version)
     assert page.status_code == 404
     assert hatinh_admin.post(url, {"note": "changed"}).status_code == 404
@@ -153,7 +151,8 @@ def test_scoped_admin_cannot_grant_a_national_or_foreign_role(hatinh_admin):
     national = {"user": newcomer.pk, "role": Role.ADMIN}
     foreign = {**national, "province": Province.objects.get(code="80").pk}
     for form in (national, foreign):
-        assert hatinh_admin.post(url, form).status_code in (200, 400)
+        # Binding an existing account is refused outright (communes.admin_scope).
+        assert hatinh_admin.post(url, form).status_code == 403
     assert not Membership.objects.filter(user=newcomer).exists()
     own = Membership.objects.get(user__username="hatinh-admin")
     change = reverse("admin:communes_membership_change", args=[own.pk])
@@ -187,3 +186,65 @@ def test_refused_account_forms_are_a_400(admin_client):
     assert refused.status_code == 400
     assert admin_client.post(reverse("admin:auth_group_add"), {"name": ""}).status_code == 400
     assert admin_client.get(change).status_code == 200
+
+
+def _new_account(**fields):
+    return {
+        "username": "canbo-moi",
+        "usable_password": "true",
+        "password1": "Mat-khau-du-dai-2025",
+        "password2": "Mat-khau-du-dai-2025",
+        **fields,
+    }
+
+
+def test_scoped_admin_creates_an_account_with_its_membership_in_one_step(hatinh_admin):
+    lam_hop = Commune.objects.get(code="18838")
+    form = _new_account(role=Role.COMMUNE_OFFICIAL, commune=lam_hop.pk, is_superuser="on")
+    response = hatinh_admin.post(reverse("admin:auth_user_add"), form)
+    assert response.status_code == 302
+    account = get_user_model().objects.get(username="canbo-moi")
+    assert (account.membership.role, account.membership.commune) == (
+        Role.COMMUNE_OFFICIAL,
+        lam_hop,
+    )
+    assert not (account.is_superuser or account.is_staff)
+    # It is born inside the province: its administrator goes on managing it.
+    change = reverse("admin:auth_user_change", args=[account.pk])
+    assert hatinh_admin.get(change).status_code == 200
+
+
+def test_scoped_admin_province_roles_are_bound_to_its_province(hatinh_admin):
+    form = _new_account(role=Role.PROVINCE_OFFICE)
+    assert hatinh_admin.post(reverse("admin:auth_user_add"), form).status_code == 302
+    membership = Membership.objects.get(user__username="canbo-moi")
+    assert membership.province.code == "42"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"role": Role.COMMUNE_OFFICIAL},  # no commune
+        {"role": Role.COMMUNE_OFFICIAL, "commune": "far"},  # a commune of Long An
+        {"role": Role.DISTRICT_OFFICE, "district": "far"},  # a district of Long An
+        {"role": "superuser"},
+        {},
+    ],
+    ids=["no-unit", "foreign-commune", "foreign-district", "unknown-role", "no-role"],
+)
+def test_scoped_admin_account_form_refuses_a_unit_outside_or_none(hatinh_admin, fields):
+    long_an_commune = Commune.objects.get(code="28084")
+    if fields.get("commune") == "far":
+        fields["commune"] = long_an_commune.pk
+    if fields.get("district") == "far":
+        fields["district"] = long_an_commune.district_id
+    before = get_user_model().objects.count(), Membership.objects.count()
+    response = hatinh_admin.post(reverse("admin:auth_user_add"), _new_account(**fields))
+    assert response.status_code == 400
+    assert (get_user_model().objects.count(), Membership.objects.count()) == before
+
+
+def test_national_admin_keeps_djangos_account_form(client):
+    client.force_login(get_user_model().objects.get(username="admin"))
+    page = client.get(reverse("admin:auth_user_add")).content.decode()
+    assert 'name="password1"' in page and 'name="role"' not in page

@@ -244,6 +244,34 @@ class World:
             return Group.objects.get_or_create(name="Reviewers")[0]
         return model.objects.order_by("pk").first()
 
+    @cached_property
+    def accounts_above(self):
+        """The accounts a province's administrator must never bind, open, change, reset or
+        delete (issue 12: binding an unbound account was a takeover up to superuser)."""
+        ha_tinh, long_an = (Province.objects.get(code=c) for c in (HA_TINH, FAR_PROVINCE))
+        lam_hop = Commune.objects.get(code=LAM_HOP)
+        return {
+            "an account without membership": make_user("newcomer", password=None),
+            # What `manage.py createsuperuser` makes: a superuser no membership binds.
+            "a createsuperuser account": User.objects.create_superuser(
+                "root", "root@example.vn", password=None
+            ),
+            "a staff administrator of Long An": make_user(
+                "longan-admin", role=Role.ADMIN, unit=long_an, password=None, is_staff=True
+            ),
+            "a second staff administrator of Hà Tĩnh": make_user(
+                "hatinh-admin-2", role=Role.ADMIN, unit=ha_tinh, password=None, is_staff=True
+            ),
+            "a superuser bound to Lâm Hợp": make_user(
+                "root-lamhop",
+                role=Role.COMMUNE_OFFICIAL,
+                unit=lam_hop,
+                password=None,
+                is_staff=True,
+                is_superuser=True,
+            ),
+        }
+
     def _legal_object(self, model, set_code):
         """The first ``model`` object of the set ``set_code``. Hà Tĩnh's 2016-2020 set has no
         indicators or thresholds of its own: one is copied into it from the national set."""
@@ -569,7 +597,7 @@ UNNAMED_OBJECT = re.compile(r"^admin/(\w+)/(\w+)/<path:object_id>/$")
 
 # Models whose admin lists only the user's subtree (communes.selectors.scoped), and what Hà
 # Tĩnh's administrator gets on the page of such an object in Long An: the admin's "does not
-# exist" answer, as if there were no such object, for GET and POST alike.
+# exist" answer, 404 as if there were no such object, for GET and POST alike.
 SCOPED_ADMIN_MODELS = {
     Province,
     District,
@@ -585,9 +613,9 @@ SCOPED_ADMIN_MODELS = {
     User,  # communes.user_admin
 }
 FAR_OBJECT = {
-    "change": (ADMIN_INDEX, ADMIN_INDEX),
-    "delete": (ADMIN_INDEX, ADMIN_INDEX),
-    "history": (ADMIN_INDEX, ADMIN_INDEX),
+    "change": (404, 404),
+    "delete": (404, 404),
+    "history": (404, 404),
     "simple_history": (404, 404),
     "password_change": (404, 404),
     "object": (REDIRECT, REDIRECT),  # to the change page, which answers as above
@@ -605,6 +633,8 @@ NATIONAL_LEGAL_OBJECT = {
 
 # Groups carry permissions: a province's administrator only reads them (communes.user_admin).
 PROVINCE_ADMIN_EXCEPTIONS = {
+    # It creates an account with its membership (the user add page), never binds one.
+    ("communes_membership", "add"): (403, 403),
     ("auth_group", "add"): (403, 403),
     ("auth_group", "change"): (200, 403),
     ("auth_group", "delete"): (403, 403),
@@ -660,7 +690,32 @@ def admin_model_rule(key):
         rule.targets[target] = lambda w: args(w, w.admin_object(model, far=True))
         rule.get[target] = _with_province_admin(get, far_get)
         rule.post[target] = _with_province_admin(post, far_post)
+        # Accounts above the province's administrator, and their memberships, are out of
+        # its reach as any object of another province is.
+        if model in (User, Membership):
+            for label in ACCOUNTS_ABOVE:
+                account = lambda w, label=label: w.accounts_above[label]  # noqa: E731
+                if model is Membership:
+                    if label in UNBOUND:
+                        continue
+                    obj = lambda w, a=account: a(w).membership  # noqa: E731
+                else:
+                    obj = account
+                target = f"{model.__name__} of {label}"
+                rule.targets[target] = lambda w, obj=obj: args(w, obj(w))
+                rule.get[target] = _with_province_admin(get, far_get)
+                rule.post[target] = _with_province_admin(post, far_post)
     return rule
+
+
+ACCOUNTS_ABOVE = (
+    "an account without membership",
+    "a createsuperuser account",
+    "a staff administrator of Long An",
+    "a second staff administrator of Hà Tĩnh",
+    "a superuser bound to Lâm Hợp",
+)
+UNBOUND = ("an account without membership", "a createsuperuser account")
 
 
 def rule_for(key):
@@ -795,3 +850,84 @@ def test_access(key, world):
                 elif expected != DONE and log.writes:
                     failures.append(f"{case}: not a write, but it wrote {log.writes}")
     assert not failures, f"{key}:\n  " + "\n  ".join(failures)
+
+
+# -- The takeover of issue 12, step by step -------------------------------------------------
+
+
+def _attack(client, method, url, data=None):
+    """One request of the attack, in a rolled-back savepoint: its status and what it wrote."""
+    log = WriteLog()
+    with transaction.atomic(), connection.execute_wrapper(log):
+        response = client.get(url) if method == "GET" else client.post(url, data or {})
+        transaction.set_rollback(True)
+    return response.status_code, log.writes
+
+
+@pytest.mark.parametrize("label", ACCOUNTS_ABOVE)
+def test_province_admin_cannot_take_over_an_account_above_it(label, world):
+    """Bind the account to a commune of Hà Tĩnh, open it, change it, set its password, delete
+    it: every step is refused and writes nothing (the bind was a 302, the rest 200)."""
+    account = world.accounts_above[label]
+    client = Client()
+    client.force_login(world.users["province_admin"])
+    lam_hop = Commune.objects.get(code=LAM_HOP)
+    change = reverse("admin:auth_user_change", args=[account.pk])
+    password = reverse("admin:auth_user_password_change", args=[account.pk])
+    steps = [
+        (
+            "POST",
+            reverse("admin:communes_membership_add"),
+            {"user": account.pk, "role": Role.COMMUNE_OFFICIAL, "commune": lam_hop.pk},
+            403,
+        ),
+        ("GET", change, None, 404),
+        (
+            "POST",
+            change,
+            {
+                "username": account.username,
+                "is_active": "on",
+                "date_joined_0": "2025-01-01",
+                "date_joined_1": "00:00:00",
+            },
+            404,
+        ),
+        ("GET", password, None, 404),
+        (
+            "POST",
+            password,
+            {"password1": "Chiem-quyen-2025!", "password2": "Chiem-quyen-2025!"},
+            404,
+        ),
+        ("POST", reverse("admin:auth_user_delete", args=[account.pk]), {"post": "yes"}, 404),
+    ]
+    if hasattr(account, "membership"):
+        membership = account.membership
+        for suffix, data in (("change", {"role": Role.ADMIN}), ("delete", {"post": "yes"})):
+            url = reverse(f"admin:communes_membership_{suffix}", args=[membership.pk])
+            steps.append(("POST", url, data, 404))
+    failures = []
+    for method, url, data, expected in steps:
+        status, writes = _attack(client, method, url, data)
+        if status != expected or writes:
+            failures.append(f"{method} {url}: expected {expected}, got {status}, wrote {writes}")
+    assert not failures, "\n".join(failures)
+    account.refresh_from_db()
+    assert not account.check_password("Chiem-quyen-2025!")
+
+
+def test_autocomplete_offers_a_province_admin_no_account_above_it(world):
+    client = Client()
+    client.force_login(world.users["province_admin"])
+    accounts = world.accounts_above
+    url = reverse("admin:autocomplete")
+    params = {"app_label": "communes", "model_name": "membership", "field_name": "user"}
+    offered = {row["id"] for row in client.get(url, params).json()["results"]}
+    assert str(world.users["commune"].pk) in offered  # lamhop, bound in Lâm Hợp
+    assert not offered & {str(a.pk) for a in accounts.values()}
+    assert str(world.users["admin"].pk) not in offered
+    national = Client()
+    national.force_login(world.users["admin"])
+    offered = {row["id"] for row in national.get(url, params).json()["results"]}
+    assert {str(a.pk) for a in accounts.values()} <= offered
