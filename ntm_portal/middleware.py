@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 
@@ -70,3 +72,33 @@ class CompressPagesMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith(self.COMPRESSIBLE):
             return response
         return super().process_response(request, response)
+
+
+class PrivatePagesMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a request that carries a
+    session (a logged-in user's pages, dossiers, evidence files, exports, import previews) or
+    that starts one (a login): they depend on who asks, and neither a shared proxy nor the
+    browser's disk cache may keep them (an office PC's next user, a "back" after logging out).
+    Anonymous visitors have no session, so the public pages stay cacheable.
+
+    Whether a request carries a session is read from its cookie, not from ``request.user``:
+    resolving the user here would cost the session and user queries on views that never ask.
+    A stale cookie only makes an anonymous page private, which is harmless.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        cookie = settings.SESSION_COOKIE_NAME
+        if cookie in request.COOKIES or cookie in response.cookies:
+            patch_cache_control(response, private=True, no_store=True)
+            # "public" and a max-age set by a view would contradict "private, no-store".
+            cache_control = response["Cache-Control"].split(", ")
+            response["Cache-Control"] = ", ".join(
+                part
+                for part in cache_control
+                if part != "public" and not part.startswith(("max-age", "s-maxage"))
+            )
+        return response

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     # Before every middleware that reads or writes the body, so it compresses the final one.
     # (WhiteNoise answers for static files itself, with their precompressed copies.)
     "ntm_portal.middleware.CompressPagesMiddleware",
+    # Outside the session middleware, so that it also sees the cookie a login sets.
+    "ntm_portal.middleware.PrivatePagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ntm_portal.middleware.IgnoreBrowserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",

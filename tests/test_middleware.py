@@ -11,7 +11,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from communes.enums import Role
-from ntm_portal.middleware import CompressPagesMiddleware
+from ntm_portal.middleware import CompressPagesMiddleware, PrivatePagesMiddleware
 from tests.factories import make_user
 
 BROWSER = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br, zstd"}
@@ -75,3 +75,41 @@ def test_a_dashboard_reaches_the_browser_compressed_and_its_export_does_not(clie
     assert export.status_code == 200
     assert not export.has_header("Content-Encoding")
     assert export.content[:2] == b"PK"
+
+
+# -- PrivatePagesMiddleware -------------------------------------------------------------------
+
+
+def private(response, cookies=None):
+    request = RequestFactory().get("/")
+    request.COOKIES.update(cookies or {})
+    return PrivatePagesMiddleware(lambda _: response)(request)
+
+
+def test_a_page_for_a_session_is_private_and_never_stored_even_if_the_view_said_public():
+    response = HttpResponse("dossier")
+    response["Cache-Control"] = "public, max-age=600"
+    answer = private(response, {settings.SESSION_COOKIE_NAME: "abc"})
+    assert answer["Cache-Control"] == "private, no-store"
+
+
+def test_a_response_that_starts_a_session_is_private():
+    response = HttpResponse(status=302)
+    response.set_cookie(settings.SESSION_COOKIE_NAME, "new")
+    assert private(response)["Cache-Control"] == "private, no-store"
+
+
+def test_an_anonymous_page_keeps_its_caching():
+    response = HttpResponse("public overview")
+    response["Cache-Control"] = "max-age=60"
+    assert private(response)["Cache-Control"] == "max-age=60"
+
+
+@pytest.mark.django_db
+def test_logging_in_answers_private_no_store(client):
+    make_user("canbo", password="Mat-khau-du-dai-2025")
+    response = client.post(
+        reverse("login"), {"username": "canbo", "password": "Mat-khau-du-dai-2025"}
+    )
+    assert response.status_code == 302
+    assert {"private", "no-store"} <= set(response["Cache-Control"].split(", "))

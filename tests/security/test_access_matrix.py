@@ -814,6 +814,24 @@ def _describe(response):
     return str(response.status_code)
 
 
+# Pages that Django itself marks never_cache for everyone (login forms).
+NEVER_CACHED = ("login", "admin:login")
+
+
+def _caching_problem(key, role, method, response):
+    """Whatever answers a logged-in user depends on that user (its subtree, its dossiers, its
+    files, its exports): no shared or disk cache may keep it. The public pages an anonymous
+    visitor reads stay cacheable (ntm_portal.middleware.PrivatePagesMiddleware)."""
+    cache_control = {part.strip() for part in response.get("Cache-Control", "").split(",")}
+    personal = {"private", "no-store"}
+    if role != "anonymous" and not personal <= cache_control:
+        return f"a logged-in user's answer has Cache-Control {cache_control}"
+    public = role == "anonymous" and method == "GET" and response.status_code == 200
+    if public and key not in NEVER_CACHED and cache_control & personal:
+        return f"a public page has Cache-Control {cache_control}"
+    return None
+
+
 @pytest.fixture
 def world(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -849,6 +867,8 @@ def test_access(key, world):
                     failures.append(f"{case}: expected {expected}, got {_describe(response)}")
                 elif expected != DONE and log.writes:
                     failures.append(f"{case}: not a write, but it wrote {log.writes}")
+                if problem := _caching_problem(key, role, method, response):
+                    failures.append(f"{case}: {problem}")
     assert not failures, f"{key}:\n  " + "\n  ".join(failures)
 
 
