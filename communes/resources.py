@@ -6,6 +6,13 @@ admins. Every file has the same columns:
 Units are matched by GSO code, so re-importing a file changes nothing and a changed name
 updates the unit. A province-scoped admin (the ``user`` passed by the admin) may only create or
 change units inside their province; any other row is rejected with a message.
+
+Text a spreadsheet would run as a formula (a commune named ``=HYPERLINK(...)``) is written with
+a leading apostrophe in every export format, as the portal's own exports do
+(criteria.imports.values.neutralise), and read back without it. django-import-export's own
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT (4.4) is not used: it only drops a leading "=" (so
+"+", "-", "@" and "==" formulas pass), loses that character from the data, and turns every cell,
+dates and numbers too, into text.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
+
+from criteria.imports.values import neutralise, unescape_text
 
 from .models import Commune, District, Province, Village
 from .selectors import scope_for
@@ -65,10 +74,17 @@ class CodeWidget(widgets.CharWidget):
         return "" if value is None else str(value).strip()
 
 
+class TextWidget(widgets.CharWidget):
+    """Text as exported: a neutralised formula ("'=...") is read back as it was stored."""
+
+    def clean(self, value, row=None, **kwargs):
+        return unescape_text(super().clean(value, row, **kwargs))
+
+
 class UnitResource(resources.ModelResource):
     code = fields.Field(attribute="code", column_name="code", widget=CodeWidget())
-    name = fields.Field(attribute="name", column_name="name", widget=widgets.CharWidget())
-    kind = fields.Field(attribute="kind", column_name="kind", widget=widgets.CharWidget())
+    name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
+    kind = fields.Field(attribute="kind", column_name="kind", widget=TextWidget())
     valid_from = fields.Field(attribute="valid_from", column_name="valid_from", widget=DayWidget())
     valid_to = fields.Field(attribute="valid_to", column_name="valid_to", widget=DayWidget())
 
@@ -86,6 +102,9 @@ class UnitResource(resources.ModelResource):
     def __init__(self, user=None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralise(super().export_field(field, instance, **kwargs))
 
     def import_data(self, dataset, **kwargs):
         # All or nothing: one rejected row leaves every unit as it was.
@@ -172,7 +191,7 @@ class UnitResource(resources.ModelResource):
 
 
 class ProvinceResource(UnitResource):
-    region = fields.Field(attribute="region", column_name="region", widget=widgets.CharWidget())
+    region = fields.Field(attribute="region", column_name="region", widget=TextWidget())
     province_lookup = "pk"
 
     class Meta(UnitResource.Meta):
@@ -206,7 +225,7 @@ class CommuneResource(UnitResource):
     abolished (01/07/2025)."""
 
     parent_code = fields.Field(column_name="parent_code")
-    region = fields.Field(attribute="region", column_name="region", widget=widgets.CharWidget())
+    region = fields.Field(attribute="region", column_name="region", widget=TextWidget())
     commune_group = fields.Field(
         attribute="commune_group", column_name="commune_group", widget=widgets.IntegerWidget()
     )
