@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from communes.admin_forms import CleanTextModelForm, MissingObjectIs404Mixin, PortalAdminMixin
@@ -222,8 +224,18 @@ class EvidenceAdmin(PortalAdminMixin, ScopedChoicesMixin, ScopedHistoryAdmin):
     list_display = ("title", "assessment", "criterion", "document_number", "uploaded_at")
     search_fields = ("title", "document_number", "original_name")
     list_select_related = ("assessment__commune", "assessment__criteria_set", "criterion")
-    readonly_fields = ("file", "original_name", "content_type", "size", "uploaded_by")
+    # Not the file field itself: Django would link its MEDIA_URL address, which is never
+    # served (404); the link goes through criteria:evidence_download, which checks the scope.
+    exclude = ("file",)
+    readonly_fields = ("download", "original_name", "content_type", "size", "uploaded_by")
     raw_id_fields = ("assessment", "criterion")
+
+    @admin.display(description=_("file"))
+    def download(self, obj):
+        if obj is None or obj.pk is None or not obj.file:
+            return "-"
+        url = reverse("criteria:evidence_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_name or obj.file.name)
 
     def get_queryset(self, request):
         return scoped(request.user, super().get_queryset(request))

@@ -5,14 +5,16 @@ import datetime
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
-from criteria.models import Assessment, CriteriaSet
+from criteria.models import Assessment, CriteriaSet, Evidence
 from criteria.services import record_assessment
+from tests.factories import make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -65,3 +67,34 @@ def test_admin_assessment_list_query_count_is_constant(admin_client, django_asse
         )
     with django_assert_num_queries(len(few_rows)):
         admin_client.get(url)
+
+
+def test_evidence_admin_links_the_permission_checked_download(admin_client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    pdf = b"%PDF-1.4\n%%EOF\n"
+    assessment = make_assessment(
+        unit=Commune.objects.get(code="18838"),
+        criteria_set=CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020"),
+    )
+    evidence = Evidence.objects.create(
+        assessment=assessment,
+        criterion=assessment.criteria_set.criteria.first(),
+        title="Biên bản",
+        file=SimpleUploadedFile("bien-ban.pdf", pdf),
+        original_name="bien-ban.pdf",
+        content_type="application/pdf",
+        size=len(pdf),
+    )
+    download = reverse("criteria:evidence_download", args=[evidence.pk])
+    version = evidence.history.first().history_id
+    pages = [
+        admin_url(Evidence, "change", evidence.pk),
+        reverse("admin:criteria_evidence_simple_history", args=[evidence.pk, version]),
+    ]
+    for url in pages:
+        page = admin_client.get(url).content.decode()
+        assert f'href="{download}"' in page
+        assert settings.MEDIA_URL not in page
+    response = admin_client.get(download)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == pdf
