@@ -318,4 +318,4 @@ class MembershipAdmin(PortalAdminMixin, MembershipScopeMixin, ScopedAdminMixin, 
 
 
 # Users and groups under the same subtree rule (registered here so that autodiscovery finds it).
-from . import user_admin  # noqa: E402, F401
+from . import lockouts, user_admin  # noqa: E402, F401

@@ -227,19 +227,25 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_RENEW_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
 SESSION_SAVE_EVERY_REQUEST = False
 
-# Login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins in a row, the
-# username is locked for AXES_COOLOFF_MINUTES whoever tries it (brute force against one
-# account), and so is the client address whatever username it tries (password spraying). A
-# successful login clears both counts. The login then answers with
-# registration/locked_out.html (status 429). An administrator unlocks with
-# `manage.py axes_reset_username <name>` (README, "Security").
+# Login throttling (django-axes). Each entry of AXES_LOCKOUT_PARAMETERS counts its own failed
+# logins (axes 8 sums the failures of the AccessAttempt rows it matches), and any entry that
+# reaches AXES_FAILURE_LIMIT locks: a username together with the address it is tried from
+# (guessing one account's password), and an address whatever usernames it tries (password
+# spraying). The address entry counts every failure the pair counts, so in effect what is
+# locked is the address: a username is never locked for the other addresses it logs in from,
+# and a stranger cannot lock an official out by failing with their username elsewhere. A lock
+# lasts AXES_COOLOFF_MINUTES. A successful login forgets that username's failures from that
+# address only (communes.lockouts; axes' AXES_RESET_ON_SUCCESS would forget the whole
+# address's, which a valid account would use to reset a spraying count). The login answers
+# with registration/locked_out.html (status 429). Administrators see and lift the locks of
+# their subtree in the admin (communes.lockouts), or with `manage.py axes_reset_ip <address>`.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Axes' admin pages are read-only (no "add"), which tests/test_admin.py, opening every admin's
-# add page, does not allow for yet; unlocking is by the management commands.
+# Axes' own admin pages list every row to anyone with the permission: communes.lockouts
+# registers scoped ones instead.
 AXES_ENABLE_ADMIN = False
 # Behind a reverse proxy every request comes from the proxy's address, and one attacker would
 # lock the whole portal: name the header the proxy sets, and how many proxies there are, e.g.

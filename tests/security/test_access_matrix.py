@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -242,6 +243,19 @@ class World:
             return self.users["district"]
         if model is Group:
             return Group.objects.get_or_create(name="Reviewers")[0]
+        if model is AccessAttempt:
+            # A lock of Lâm Hợp's official (far: of a Long An official's account).
+            username = (
+                make_user(role=Role.COMMUNE_OFFICIAL, unit=commune, password=None).username
+                if far
+                else "lamhop"
+            )
+            return AccessAttempt.objects.create(
+                username=username,
+                ip_address="203.0.113.9" if far else "203.0.113.8",
+                user_agent="matrix",
+                failures_since_start=5,
+            )
         return model.objects.order_by("pk").first()
 
     @cached_property
@@ -587,6 +601,9 @@ ADMIN_EXCEPTIONS = {
     ("criteria_assessmentevent", "add"): (STAFF_ONLY(403), STAFF_ONLY(403)),
     ("criteria_assessmentevent", "delete"): (STAFF_ONLY(403), STAFF_ONLY(403)),
     ("criteria_assessmentevent", "change"): (STAFF_ONLY(200), STAFF_ONLY(403)),
+    # A login lock is read and lifted (deleted), never written (communes.lockouts).
+    ("axes_accessattempt", "add"): (STAFF_ONLY(403), STAFF_ONLY(403)),
+    ("axes_accessattempt", "change"): (STAFF_ONLY(200), STAFF_ONLY(403)),
 }
 
 ADMIN_MODELS = {
@@ -611,6 +628,7 @@ SCOPED_ADMIN_MODELS = {
     Evidence,
     AssessmentEvent,
     User,  # communes.user_admin
+    AccessAttempt,  # communes.lockouts: the locks of the accounts the admin manages
 }
 FAR_OBJECT = {
     "change": (404, 404),

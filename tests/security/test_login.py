@@ -8,6 +8,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,7 +16,8 @@ from communes.enums import Role
 from tests.factories import PASSWORD, make_commune, make_user
 
 pytestmark = pytest.mark.django_db
-LOCKED = "Logging in to this account failed 5 times in a row"
+LOCKED = "Logging in from your address failed 5 times"
+HOME, AWAY = "203.0.113.10", "198.51.100.20"  # documentation addresses: no traffic is sent
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +37,12 @@ def client(client):
     return client
 
 
-def log_in(client, password, username="canbo", url=None):
-    return client.post(url or reverse("login"), {"username": username, "password": password})
+def log_in(client, password, username="canbo", url=None, address=HOME):
+    return client.post(
+        url or reverse("login"),
+        {"username": username, "password": password},
+        REMOTE_ADDR=address,
+    )
 
 
 def logged_in(client) -> bool:
@@ -59,7 +65,7 @@ def test_fifth_wrong_password_locks_the_account_with_a_message(client, official)
     assert response.status_code == 429
     assert "registration/locked_out.html" in [t.name for t in response.templates]
     assert LOCKED in response.content.decode()
-    assert "ask an administrator of the portal to unlock" in response.content.decode()
+    assert "ask an administrator of the portal to lift the lock" in response.content.decode()
 
 
 def test_correct_password_is_refused_while_locked(client, official):
@@ -100,6 +106,30 @@ def test_password_spraying_from_one_address_is_locked_too(client):
     assert response.status_code == 429
     make_user("guess9")
     assert log_in(client, PASSWORD, username="guess9").status_code == 429
+
+
+def test_a_stranger_cannot_lock_an_official_out_from_elsewhere(client, official, settings):
+    # Five wrong passwords for the official's username from a stranger's address ...
+    for _ in range(5):
+        response = log_in(client, "wrong", address=AWAY)
+    assert response.status_code == 429
+    # ... lock that address, not the official, who logs in from the office.
+    assert log_in(Client(), PASSWORD, address=HOME).status_code == 302
+    # The stranger's address stays locked, whatever the username.
+    assert log_in(Client(), PASSWORD, address=AWAY).status_code == 429
+
+
+def test_a_successful_login_forgets_only_its_own_failures(client, official):
+    # A sprayer holding one valid account: three guesses, one own mistake, then its own login.
+    for n in range(3):
+        log_in(client, "wrong", username=f"guess{n}")
+    log_in(client, "wrong")
+    assert log_in(client, PASSWORD).status_code == 302
+    assert not AccessAttempt.objects.filter(username="canbo").exists()
+    # The guesses still count for the address: two more lock it.
+    other = Client()
+    log_in(other, "wrong", username="guess3")
+    assert log_in(other, "wrong", username="guess4").status_code == 429
 
 
 def set_expiry(session_key, seconds_from_now):
