@@ -199,7 +199,10 @@ class AssessmentAdmin(PortalAdminMixin, UnitAdminMixin, ScopedHistoryAdmin):
     list_filter = ("status", "criteria_set", "is_imported", "commune__province")
     list_select_related = ("commune", "village", "district", "criteria_set")
     date_hierarchy = "assessed_on"
-    readonly_fields = ("version", "created_at", "updated_at")
+    # The author is who started the assessment (the workflow sets it): a record, not a choice.
+    # As a choice, a province's administrator could not even keep an author it does not manage
+    # (the national administrator, an import's author): only manageable accounts are offered.
+    readonly_fields = ("author", "version", "created_at", "updated_at")
     inlines = [CriterionResultInline, IndicatorValueInline]
 
 

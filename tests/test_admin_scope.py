@@ -248,3 +248,20 @@ def test_national_admin_keeps_djangos_account_form(client):
     client.force_login(get_user_model().objects.get(username="admin"))
     page = client.get(reverse("admin:auth_user_add")).content.decode()
     assert 'name="password1"' in page and 'name="role"' not in page
+
+
+def test_scoped_admin_saves_an_assessment_whose_author_it_does_not_manage(hatinh_admin):
+    from tests.security.test_malformed_input_admin import page_data
+
+    assessment = make_assessment(
+        unit=Commune.objects.get(code="18838"),
+        criteria_set=CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020"),
+    )
+    national = get_user_model().objects.get(username="admin")
+    Assessment.objects.filter(pk=assessment.pk).update(author=national)
+    url = reverse("admin:criteria_assessment_change", args=[assessment.pk])
+    data = {**page_data(hatinh_admin, url), "notes": "Đã rà soát"}
+    assert "author" not in data  # a record, shown read-only
+    assert hatinh_admin.post(url, data).status_code == 302
+    assessment.refresh_from_db()
+    assert (assessment.notes, assessment.author) == ("Đã rà soát", national)
