@@ -35,7 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "csp",
-    "communes.apps.LoginLocksConfig",  # django-axes, with a translated name
+    "communes.login_locks.LoginLocksConfig",  # django-axes, with a translated name
     "import_export",
     "simple_history",
     "communes",

@@ -107,3 +107,11 @@ def test_province_admin_cannot_lift_a_lock_outside_its_accounts(hatinh_admin):
         assert hatinh_admin.post(delete, {"post": "yes"}).status_code == 404
     assert AccessAttempt.objects.filter(pk__in=[a.pk for a in attempts]).count() == 2
     assert not LogEntry.objects.filter(action_flag=DELETION).exists()
+
+
+def test_the_admin_names_both_apps_in_the_portals_words():
+    from django.apps import apps
+
+    # A second AppConfig in communes/apps.py made Django fall back to a bare "Communes".
+    assert apps.get_app_config("communes").verbose_name == "Administrative units"
+    assert apps.get_app_config("axes").verbose_name == "Login locks"
