@@ -265,3 +265,14 @@ def test_scoped_admin_saves_an_assessment_whose_author_it_does_not_manage(hatinh
     assert hatinh_admin.post(url, data).status_code == 302
     assessment.refresh_from_db()
     assert (assessment.notes, assessment.author) == ("Đã rà soát", national)
+
+
+@pytest.mark.parametrize("who", ["admin", "hatinh-admin"])
+def test_no_admin_can_filter_accounts_by_their_password_hash(hatinh_admin, client, who):
+    # Django's UserAdmin refuses it (the admin lets filters on a model's own fields through
+    # the address): kept here so that the scoped user admin never loses it.
+    client.force_login(get_user_model().objects.get(username=who))
+    url = reverse("admin:auth_user_changelist")
+    assert client.get(url, {"password__startswith": "pbkdf2"}).status_code == 400
+    assert client.get(url, {"password__regex": "^p"}).status_code == 400
+    assert client.get(url, {"is_active__exact": "1"}).status_code == 200
