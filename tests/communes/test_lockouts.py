@@ -115,3 +115,23 @@ def test_the_admin_names_both_apps_in_the_portals_words():
     # A second AppConfig in communes/apps.py made Django fall back to a bare "Communes".
     assert apps.get_app_config("communes").verbose_name == "Administrative units"
     assert apps.get_app_config("axes").verbose_name == "Login locks"
+
+
+@pytest.mark.parametrize("rows", [1, 12])
+def test_lock_list_query_count_does_not_grow(hatinh_admin, django_assert_num_queries, rows):
+    lam_hop = Commune.objects.get(code="18838")
+    for n in range(rows):
+        official = make_user(role=Role.COMMUNE_OFFICIAL, unit=lam_hop, password=None)
+        AccessAttempt.objects.create(
+            username=official.username,
+            ip_address=f"203.0.113.{100 + n}",
+            user_agent="test",
+            failures_since_start=5,
+        )
+    url = reverse(CHANGELIST)
+    hatinh_admin.get(url)  # warm the session and content-type caches
+    # Session, user, its two permission lists, its membership, the filtered and the total
+    # count, and one query for the rows with their address totals (a subquery).
+    with django_assert_num_queries(8):
+        response = hatinh_admin.get(url)
+    assert len(response.context["cl"].result_list) == rows
