@@ -902,6 +902,10 @@ def _attack(client, method, url, data=None):
     return response.status_code, log.writes
 
 
+def _bulk_delete(obj):
+    return {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}
+
+
 @pytest.mark.parametrize("label", ACCOUNTS_ABOVE)
 def test_province_admin_cannot_take_over_an_account_above_it(label, world):
     """Bind the account to a commune of Hà Tĩnh, open it, change it, set its password, delete
@@ -939,12 +943,16 @@ def test_province_admin_cannot_take_over_an_account_above_it(label, world):
             404,
         ),
         ("POST", reverse("admin:auth_user_delete", args=[account.pk]), {"post": "yes"}, 404),
+        # The bulk action finds nothing it may act on ("no items selected"): a redirect.
+        ("POST", reverse("admin:auth_user_changelist"), _bulk_delete(account), 302),
     ]
     if hasattr(account, "membership"):
         membership = account.membership
         for suffix, data in (("change", {"role": Role.ADMIN}), ("delete", {"post": "yes"})):
             url = reverse(f"admin:communes_membership_{suffix}", args=[membership.pk])
             steps.append(("POST", url, data, 404))
+        url = reverse("admin:communes_membership_changelist")
+        steps.append(("POST", url, _bulk_delete(membership), 302))
     failures = []
     for method, url, data, expected in steps:
         status, writes = _attack(client, method, url, data)
