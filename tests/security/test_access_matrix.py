@@ -13,7 +13,14 @@ execute no INSERT, UPDATE or DELETE (but on the session and django-axes's login 
 
 The scoped admin (Hà Tĩnh's administrator, staff with every model permission) is a role too:
 on every admin model page that lists units or rows bound to them, the rule has a second object
-outside Hà Tĩnh, which that admin must not reach (the admin's "does not exist" answer).
+outside Hà Tĩnh, which that admin must not reach (404, as if there were no such object). The
+accounts above that admin (no membership, a `createsuperuser` account, staff administrators, a
+bound superuser) are such objects on the user and membership pages, and
+``test_province_admin_cannot_take_over_an_account_above_it`` replays the takeover of issue 12
+step by step.
+
+Every answer to a logged-in role must carry ``Cache-Control: private, no-store``, and the
+public pages an anonymous visitor reads must not (``_caching_problem``).
 """
 
 import datetime
