@@ -1,7 +1,14 @@
-# ntm-portal developer tasks. A fresh machine needs only Python 3.11+ and GNU make;
+# ntm-portal developer tasks. A fresh machine needs only Python 3.12+ and GNU make;
 # `make help` lists the targets.
 
-PYTHON ?= python3
+# The interpreter: PYTHON= when given, else the first of python3.13, python3.12 on PATH, else
+# one that pyenv installed (3.12 before 3.13), that actually runs as 3.12+ (a pyenv shim on PATH
+# may name a version that is not selected). Left empty when none does: install says so.
+PYTHON_CANDIDATES = python3.13 python3.12 \
+	$(sort $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3 /root/.pyenv/versions/3.1[23]*/bin/python3))
+PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do \
+	"$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo "$$p"; break; }; \
+	done)
 VENV = .venv
 PORT ?= 8000
 HOST ?= 127.0.0.1
@@ -29,9 +36,17 @@ help: ## List the targets
 install: $(STAMP) ## Create .venv and install the dependencies with dev tools (alias: venv)
 venv: install
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-		|| { echo "ntm-portal needs Python 3.11+; try make PYTHON=python3.11 ..." >&2; exit 1; }
+# A .venv made by an older Python (the project needed only 3.11 before) is made again, even
+# when its stamp is newer than pyproject.toml.
+VENV_TOO_OLD := $(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; sys.exit(sys.version_info >= (3, 12))' && echo yes)
+.PHONY: venv-too-old
+$(STAMP): pyproject.toml $(if $(VENV_TOO_OLD),venv-too-old)
+	@"$(PYTHON)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 \
+		|| { echo "ntm-portal needs Python 3.12+: install python3.12 (or pyenv install 3.12), or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+		echo "$(VENV) was made with Python $$($(BIN)/python -c 'import platform; print(platform.python_version())'); making it again with $(PYTHON)"; \
+		rm -rf $(VENV); \
+	fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"

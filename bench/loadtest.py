@@ -644,9 +644,10 @@ def create_actors(*, users: int, districts: int) -> dict:
     from django.test import Client
 
     from communes.enums import CommuneKind, Role
-    from communes.models import Commune, District, Membership, Province
+    from communes.models import LEGACY_VALID_TO, Commune, District, Membership, Province
 
-    province = Province.objects.get(code=PROVINCE_CODE)
+    # The benchmark's offices and districts are those of the pre-2025 map.
+    province = Province.objects.valid_on(LEGACY_VALID_TO).get(code=PROVINCE_CODE)
     per_district = -(-users // districts)
     chosen = []
     for district in District.objects.filter(province=province).order_by("code"):
@@ -747,11 +748,16 @@ def snapshot(commune_pks, since_pk: int) -> dict:
 
 def raw_area_rows(*, district_code=None, province_code=None, set_code=SET_CODE) -> dict:
     """The plain rows ``recount`` needs for one district or province (values_list only)."""
-    from communes.models import Commune
+    from communes.models import LEGACY_VALID_TO, Commune
     from criteria.models import Assessment, Criterion, CriterionResult, Recognition
 
     area = {"district__code": district_code} if district_code else {"province__code": province_code}
-    communes = list(Commune.objects.filter(**area).values_list("pk", "code", "name", "kind"))
+    # The benchmark's areas are units of the pre-2025 map.
+    communes = list(
+        Commune.objects.valid_on(LEGACY_VALID_TO)
+        .filter(**area)
+        .values_list("pk", "code", "name", "kind")
+    )
     pks = [c[0] for c in communes]
     assessments = list(
         Assessment.objects.filter(commune_id__in=pks, criteria_set__code=set_code).values_list(
@@ -1202,7 +1208,7 @@ def table(report: dict) -> str:
 
 def check_dashboards(pages: dict, actors: dict) -> tuple[list, int]:
     """Each final dashboard page, and the service behind it, against the recount."""
-    from communes.models import District, Province
+    from communes.models import LEGACY_VALID_TO, District, Province
     from reports import dashboard
 
     problems, checked = [], 0
@@ -1228,11 +1234,15 @@ def check_dashboards(pages: dict, actors: dict) -> tuple[list, int]:
         problems += compare_dashboard(f"{label} page", expected, shown, assessed_only=is_province)
         if is_province:
             board = dashboard.province_dashboard(
-                Province.objects.get(code=actor.unit_code), set_code=SET_CODE, as_of=shown["as_of"]
+                Province.objects.valid_on(LEGACY_VALID_TO).get(code=actor.unit_code),
+                set_code=SET_CODE,
+                as_of=shown["as_of"],
             )
         else:
             board = dashboard.district_dashboard(
-                District.objects.get(code=actor.unit_code), set_code=SET_CODE, as_of=shown["as_of"]
+                District.objects.valid_on(LEGACY_VALID_TO).get(code=actor.unit_code),
+                set_code=SET_CODE,
+                as_of=shown["as_of"],
             )
         problems += compare_dashboard(f"{label} service", expected, service_figures(board))
         checked += 1

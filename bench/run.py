@@ -329,10 +329,14 @@ def national_matrix(rows: int | None) -> tuple[bytes, int]:
     """A filled matrix workbook for the first ``rows`` rural communes (all when None)."""
     import openpyxl
 
-    from communes.models import Commune
+    from communes.models import LEGACY_VALID_TO, Commune
 
-    # Every commune, as the issue counts them (10,051 × 19).
-    communes = Commune.objects.order_by("code").values_list("code", "name", "kind")
+    # Every commune of the pre-2025 map, as the issue counts them (10,051 × 19).
+    communes = (
+        Commune.objects.valid_on(LEGACY_VALID_TO)
+        .order_by("code")
+        .values_list("code", "name", "kind")
+    )
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet("NTM 2021-2025")
     ws.append(["Mã ĐVHC", "Đơn vị", "Ngày đánh giá", *range(1, 20)])
@@ -386,9 +390,9 @@ def bench_import(ctx, *, rows, budget_s, probe_rows=200):
     """Dry run and apply of the matrix import. The whole country, unless a sample of ``rows``
     was asked for, or a ``probe_rows`` sample predicts more than ``budget_s`` for both (the
     probe is then the reported sample)."""
-    from communes.models import Commune
+    from communes.models import LEGACY_VALID_TO, Commune
 
-    total = Commune.objects.count()
+    total = Commune.objects.valid_on(LEGACY_VALID_TO).count()
     data, n = national_matrix(rows if rows is not None else probe_rows)
     tracemalloc.start()
     preview, dry, applied = _import_once(ctx, data, apply=True)

@@ -3,8 +3,11 @@
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .enums import (
@@ -19,6 +22,12 @@ from .enums import (
     VillageKind,
 )
 
+# The two-level structure (34 provinces, 3,321 communes, no districts) took effect on this day
+# (the EFFECTIVE_DATE of the vietnam-provinces conversion table); every pre-2025 unit ends the
+# day before.
+MERGER_DATE = datetime.date(2025, 7, 1)
+LEGACY_VALID_TO = MERGER_DATE - datetime.timedelta(days=1)
+
 
 class UnitQuerySet(models.QuerySet):
     def valid_on(self, day: datetime.date):
@@ -28,21 +37,40 @@ class UnitQuerySet(models.QuerySet):
             Q(valid_to__isnull=True) | Q(valid_to__gte=day),
         )
 
+    def overlapping(self, *, code: str, valid_from, valid_to):
+        """Units with ``code`` whose validity shares at least one day with the given one."""
+        rows = self.filter(code=code)
+        if valid_to is not None:
+            rows = rows.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=valid_to))
+        if valid_from is not None:
+            rows = rows.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+        return rows
+
 
 class Unit(models.Model):
     """Fields every administrative unit shares. A unit abolished by a reorganisation keeps its
-    row and history; only ``valid_to`` changes."""
+    row and history; only ``valid_to`` changes.
 
-    code = models.CharField(_("GSO code"), max_length=16, unique=True)
+    A unit is its code *and* its validity: GSO reuses codes (18838 was Xã Lâm Hợp until
+    30/06/2025 and is Xã Kỳ Lạc since 01/07/2025), so a code names a unit only together with a
+    date (communes.selectors.unit_by_code). No two units with one code may share a day: the
+    constraints below hold what the database can check portably (one undated unit, one
+    open-ended unit and one unit per start date for each code); ``clean`` and the loaders check
+    the rest of the overlap."""
+
+    code = models.CharField(_("GSO code"), max_length=16, db_index=True)
     name = models.CharField(_("name"), max_length=150)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
 
     objects = UnitQuerySet.as_manager()
 
+    # The public page's URL name; None for units without a page (villages).
+    url_name = None
+
     class Meta:
         abstract = True
-        ordering = ["code"]
+        ordering = ["code", "valid_from"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(valid_from__isnull=True)
@@ -50,13 +78,84 @@ class Unit(models.Model):
                 | Q(valid_to__gte=models.F("valid_from")),
                 name="%(app_label)s_%(class)s_validity_ordered",
             ),
+            models.UniqueConstraint(
+                fields=["code", "valid_from"], name="%(app_label)s_%(class)s_code_from_unique"
+            ),
+            # NULLs are distinct in a unique index, so the undated unit needs its own rule.
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(valid_from__isnull=True),
+                name="%(app_label)s_%(class)s_code_one_undated",
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(valid_to__isnull=True),
+                name="%(app_label)s_%(class)s_code_one_open_ended",
+            ),
         ]
 
     def __str__(self):
         return self.name
 
+    def public_url(self) -> str:
+        """The unit's own public address. A unit not valid today gets its last (or first)
+        day as ``?on=``, so that the address keeps naming this unit when its code names
+        another one (18838 is Xã Kỳ Lạc today; Xã Lâm Hợp is /c/18838/?on=2025-06-30)."""
+        if self.url_name is None:
+            raise NotImplementedError(f"{type(self).__name__} has no public page")
+        url = reverse(self.url_name, args=[self.code])
+        today = timezone.localdate()
+        if self.is_valid_on(today):
+            return url
+        day = self.valid_to if self.valid_to is not None and self.valid_to < today else None
+        day = day or self.valid_from
+        return f"{url}?on={day.isoformat()}" if day else url
+
     def natural_key(self):
-        return (self.code,)
+        return (self.code, self.valid_from.isoformat() if self.valid_from else None)
+
+    def clean(self):
+        super().clean()
+        if not self.code:
+            return
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            return  # the ordering constraint reports it
+        clash = (
+            type(self)
+            ._default_manager.overlapping(
+                code=self.code, valid_from=self.valid_from, valid_to=self.valid_to
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(
+                {
+                    "code": _(
+                        "A unit with code %(code)s already exists for part of this period: "
+                        "“%(name)s” (%(validity)s). A code names one unit on any given day."
+                    )
+                    % {"code": self.code, "name": clash.name, "validity": clash.validity_label}
+                }
+            )
+
+    @property
+    def validity_label(self) -> str:
+        """The validity in Vietnamese date format, e.g. "đến 30/06/2025"."""
+        start = self.valid_from.strftime("%d/%m/%Y") if self.valid_from else ""
+        end = self.valid_to.strftime("%d/%m/%Y") if self.valid_to else ""
+        if start and end:
+            return _("%(start)s–%(end)s") % {"start": start, "end": end}
+        if end:
+            return _("until %(end)s") % {"end": end}
+        if start:
+            return _("since %(start)s") % {"start": start}
+        return _("no end date")
+
+    @property
+    def is_legacy(self) -> bool:
+        """Closed by the 2025 reorganisation (or earlier)."""
+        return self.valid_to is not None and self.valid_to < MERGER_DATE
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -65,12 +164,13 @@ class Unit(models.Model):
 
 
 class UnitManager(models.Manager.from_queryset(UnitQuerySet)):
-    def get_by_natural_key(self, code):
-        return self.get(code=code)
+    def get_by_natural_key(self, code, valid_from=None):
+        return self.get(code=code, valid_from=valid_from)
 
 
 class Province(Unit):
     level = UnitLevel.PROVINCE
+    url_name = "reports:province"
     kind = models.CharField(_("kind"), max_length=16, choices=ProvinceKind.choices)
     region = models.CharField(
         _("region"),
@@ -89,6 +189,7 @@ class Province(Unit):
 
 class District(Unit):
     level = UnitLevel.DISTRICT
+    url_name = "reports:district"
     kind = models.CharField(_("kind"), max_length=16, choices=DistrictKind.choices)
     province = models.ForeignKey(
         Province, on_delete=models.PROTECT, related_name="districts", verbose_name=_("province")
@@ -103,6 +204,7 @@ class District(Unit):
 
 class Commune(Unit):
     level = UnitLevel.COMMUNE
+    url_name = "reports:commune"
     kind = models.CharField(_("kind"), max_length=16, choices=CommuneKind.choices)
     # Since 01/07/2025 communes belong directly to a province, so the district is optional and
     # the province is always stored: it also makes "communes of a province" a single-table filter.
@@ -161,6 +263,80 @@ class Village(Unit):
     class Meta(Unit.Meta):
         verbose_name = _("village")
         verbose_name_plural = _("villages")
+
+
+class Succession(models.Model):
+    """One link of the lineage: ``predecessor`` (or part of it) became part of ``successor``
+    on ``effective_on``. A unit merged whole has one link; a unit split between several
+    successors has one link per successor, each marked ``partly_merged``."""
+
+    effective_on = models.DateField(_("effective on"), default=MERGER_DATE)
+    partly_merged = models.BooleanField(
+        _("partly merged"),
+        default=False,
+        help_text=_("Only part of the predecessor's area went to this successor."),
+    )
+    legal_basis = models.CharField(
+        _("legal basis"),
+        max_length=300,
+        blank=True,
+        help_text=_("The resolution that made the change, where it is known."),
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["successor", "predecessor"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="%(app_label)s_%(class)s_one_link"
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor=models.F("successor")),
+                name="%(app_label)s_%(class)s_not_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.predecessor} → {self.successor} ({self.effective_on:%d/%m/%Y})"
+
+
+class ProvinceSuccession(Succession):
+    predecessor = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        related_name="successor_links",
+        verbose_name=_("predecessor"),
+    )
+    successor = models.ForeignKey(
+        Province,
+        on_delete=models.PROTECT,
+        related_name="predecessor_links",
+        verbose_name=_("successor"),
+    )
+
+    class Meta(Succession.Meta):
+        verbose_name = _("province succession")
+        verbose_name_plural = _("province successions")
+
+
+class CommuneSuccession(Succession):
+    predecessor = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        related_name="successor_links",
+        verbose_name=_("predecessor"),
+    )
+    successor = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        related_name="predecessor_links",
+        verbose_name=_("successor"),
+    )
+
+    class Meta(Succession.Meta):
+        verbose_name = _("commune succession")
+        verbose_name_plural = _("commune successions")
 
 
 class Statistic(models.Model):

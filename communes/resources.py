@@ -3,8 +3,11 @@ admins. Every file has the same columns:
 
     code | name | kind | parent_code | region | commune_group | valid_from | valid_to
 
-Units are matched by GSO code, so re-importing a file changes nothing and a changed name
-updates the unit. A province-scoped admin (the ``user`` passed by the admin) may only create or
+Units are matched by GSO code and start date (valid_from): GSO reuses codes, and a code names
+one unit only together with its validity (18838 is Xã Lâm Hợp until 30/06/2025 and Xã Kỳ Lạc
+since 01/07/2025). Re-importing a file changes nothing and a changed name updates the unit. A
+parent code names the parent unit valid on the row's start date (or end date; today when the
+row has neither). A province-scoped admin (the ``user`` passed by the admin) may only create or
 change units inside their province; any other row is rejected with a message.
 
 Text a spreadsheet would run as a formula (a commune named ``=HYPERLINK(...)``) is written with
@@ -20,6 +23,8 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
@@ -111,13 +116,42 @@ class UnitResource(resources.ModelResource):
         kwargs.setdefault("rollback_on_validation_errors", True)
         return super().import_data(dataset, **kwargs)
 
+    def get_instance(self, instance_loader, row):
+        code = CodeWidget().clean(row.get("code"))
+        if not code:
+            return None
+        try:
+            valid_from = DayWidget().clean(row.get("valid_from"))
+        except ValueError:
+            return None  # the field reports the bad date
+        return self._meta.model.objects.filter(code=code, valid_from=valid_from).first()
+
     # -- Parent ---------------------------------------------------------------------------
 
-    def find_parent(self, code: str):
-        try:
-            return self.parent_model.objects.get(code=code)
-        except self.parent_model.DoesNotExist:
-            return None
+    @staticmethod
+    def _row_day(row) -> datetime.date | None:
+        for column in ("valid_from", "valid_to"):
+            try:
+                day = DayWidget().clean(row.get(column))
+            except ValueError:
+                day = None
+            if day is not None:
+                return day
+        return None
+
+    @staticmethod
+    def _on_day(queryset, day: datetime.date | None):
+        """The unit of ``queryset`` valid on ``day``; without a day, the one valid today, else
+        the latest."""
+        if day is not None:
+            return queryset.valid_on(day).first()
+        return (
+            queryset.valid_on(timezone.localdate()).first()
+            or queryset.order_by(F("valid_from").desc(nulls_last=True)).first()
+        )
+
+    def find_parent(self, code: str, day: datetime.date | None = None):
+        return self._on_day(self.parent_model.objects.filter(code=code), day)
 
     def set_parent(self, instance, parent) -> None:
         setattr(instance, self.parent_field, parent)
@@ -130,7 +164,7 @@ class UnitResource(resources.ModelResource):
             errors.update(e.update_error_dict({}))
         if self.parent_model is not None:
             code = CodeWidget().clean(row.get("parent_code"))
-            parent = self.find_parent(code) if code else None
+            parent = self.find_parent(code, self._row_day(row)) if code else None
             if parent is None:
                 errors["parent_code"] = [
                     _("No parent unit with the code “%(code)s”.") % {"code": code}
@@ -238,9 +272,9 @@ class CommuneResource(UnitResource):
         fields = COLUMNS
         export_order = COLUMNS
 
-    def find_parent(self, code):
-        return (
-            District.objects.filter(code=code).first() or Province.objects.filter(code=code).first()
+    def find_parent(self, code, day=None):
+        return self._on_day(District.objects.filter(code=code), day) or self._on_day(
+            Province.objects.filter(code=code), day
         )
 
     def set_parent(self, instance, parent):

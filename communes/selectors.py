@@ -9,12 +9,53 @@ membership sees nothing.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from .enums import Role
 from .models import Commune, District, Membership, Province, Village
+
+
+def unit_by_code(model_or_queryset, code: str, *, on: datetime.date | None = None):
+    """The unit with ``code`` that was valid ``on`` that day (default: today).
+
+    A GSO code names a unit only together with a date (18838 is Xã Lâm Hợp until 30/06/2025,
+    Xã Kỳ Lạc since 01/07/2025), and the constraints on Unit let at most one unit hold a code
+    on any day. Accepts a model or a (scoped) queryset; raises the model's DoesNotExist when no
+    unit held the code that day.
+    """
+    day = on or timezone.localdate()
+    return _rows(model_or_queryset).filter(code=code).valid_on(day).get()
+
+
+def unit_for_address(model_or_queryset, code: str, *, on: datetime.date | None = None):
+    """The unit an address with ``code`` shows on ``on`` (default today), in one query: the
+    one valid that day, else the most recent one that had already ended by then (a closed
+    district's or commune's page keeps working, and says it is closed), else None. Never
+    another code's unit."""
+    day = on or timezone.localdate()
+    rows = list(_rows(model_or_queryset).filter(code=code))
+    valid = [unit for unit in rows if unit.is_valid_on(day)]
+    if valid:
+        return valid[0]
+    ended = [unit for unit in rows if unit.valid_to is not None and unit.valid_to < day]
+    return max(ended, key=lambda unit: unit.valid_to) if ended else None
+
+
+def units_with_code(model_or_queryset, code: str) -> QuerySet:
+    """Every unit that ever held ``code``, oldest first."""
+    return (
+        _rows(model_or_queryset).filter(code=code).order_by(F("valid_from").asc(nulls_first=True))
+    )
+
+
+def _rows(model_or_queryset) -> QuerySet:
+    if isinstance(model_or_queryset, type):
+        return model_or_queryset._default_manager.all()
+    return model_or_queryset
 
 
 @dataclass(frozen=True)

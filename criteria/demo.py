@@ -15,7 +15,16 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from communes.enums import ResultStatus, Role, VillageKind
-from communes.models import Commune, District, Membership, Province, Statistic, Village
+from communes.models import (
+    LEGACY_VALID_TO,
+    Commune,
+    District,
+    Membership,
+    Province,
+    Statistic,
+    Village,
+)
+from communes.selectors import unit_by_code
 
 from .models import Assessment, CriteriaSet, Recognition, Target, unit_filter
 from .services import add_placeholder_criteria, add_placeholder_indicators, record_assessment
@@ -40,12 +49,20 @@ def _date(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
 
 
+def _day(spec: dict) -> datetime.date:
+    """The day on which the spec's unit codes are read: its own "on" or "date", else the last
+    day of the pre-2025 map (the seed articles all describe units of that map)."""
+    text = spec.get("on") or spec.get("date")
+    return _date(text) if text else LEGACY_VALID_TO
+
+
 def _unit(spec: dict):
+    day = _day(spec)
     if spec.get("commune"):
-        return Commune.objects.get(code=spec["commune"])
+        return unit_by_code(Commune, spec["commune"], on=day)
     if spec.get("district"):
-        return District.objects.get(code=spec["district"])
-    return Village.objects.get(code=spec["village"])
+        return unit_by_code(District, spec["district"], on=day)
+    return unit_by_code(Village, spec["village"], on=day)
 
 
 def village_code(commune_code: str, n: int) -> str:
@@ -78,7 +95,7 @@ def load_demo(*, path=DEMO_FIXTURE) -> DemoSummary:
             summary.add("placeholder criteria", n)
 
     for spec in data["villages"]:
-        commune = Commune.objects.get(code=spec["commune"])
+        commune = unit_by_code(Commune, spec["commune"], on=_day(spec))
         for n in range(1, spec["count"] + 1):
             _, created = Village.objects.get_or_create(
                 code=village_code(commune.code, n),
@@ -135,7 +152,7 @@ def load_demo(*, path=DEMO_FIXTURE) -> DemoSummary:
         summary.add("recognitions", created)
 
     for spec in data["village_recognitions"]:
-        district = District.objects.get(code=spec["district"])
+        district = unit_by_code(District, spec["district"], on=_day(spec))
         villages = Village.objects.filter(commune__district=district).order_by("code")
         # Model villages: the first village of each commune, so they spread over communes.
         if spec["title"] == "village_model":
@@ -169,7 +186,7 @@ def load_demo(*, path=DEMO_FIXTURE) -> DemoSummary:
 
     for spec in data["statistics"]:
         _, created = Statistic.objects.get_or_create(
-            commune=Commune.objects.get(code=spec["commune"]),
+            commune=unit_by_code(Commune, spec["commune"], on=_day(spec)),
             year=spec["year"],
             kind=spec["kind"],
             defaults={"value": Decimal(spec["value"]), "source": spec["source"]},
@@ -205,12 +222,12 @@ def _load_accounts(data: dict, summary: DemoSummary) -> None:
             summary.add("accounts")
         if Membership.objects.filter(user=user).exists():
             continue
-        role, code = spec["role"], spec["unit"]
+        role, code, day = spec["role"], spec["unit"], _day(spec)
         membership = Membership(user=user, role=role)
         if role == Role.COMMUNE_OFFICIAL:
-            membership.commune = Commune.objects.get(code=code)
+            membership.commune = unit_by_code(Commune, code, on=day)
         elif role == Role.DISTRICT_OFFICE:
-            membership.district = District.objects.get(code=code)
+            membership.district = unit_by_code(District, code, on=day)
         elif role == Role.PROVINCE_OFFICE:
-            membership.province = Province.objects.get(code=code)
+            membership.province = unit_by_code(Province, code, on=day)
         membership.save()

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus, VillageKind
-from communes.models import Commune, Province, Village
+from communes.models import LEGACY_VALID_TO, Commune, Province, Village
 from communes.services import load_admin_units
 from reports.cache import record_change
 
@@ -122,7 +122,8 @@ def generated_assessments():
 
 def _ensure_reference_data(province_codes: list[str] | None) -> bool:
     """Load the units (and the criteria sets) when the ones asked for are missing."""
-    communes = Commune.objects.all()
+    # The generated history (2020–2025) lies on the pre-2025 map.
+    communes = Commune.objects.valid_on(LEGACY_VALID_TO)
     if province_codes:
         communes = communes.filter(province__code__in=province_codes)
     loaded = False
@@ -168,7 +169,7 @@ def generate_history(
         rounds = _rounds(years=years, end_year=end_year)
         if not rounds:
             raise ValueError("No national commune set is valid in the years asked for.")
-        provinces = Province.objects.order_by("code")
+        provinces = Province.objects.valid_on(LEGACY_VALID_TO).order_by("code")
         if codes:
             provinces = provinces.filter(code__in=codes)
         # Targets are unique per commune and title: never collide with one a user entered.

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune
-from communes.selectors import communes_for_user, scope_for, unit_scope_q
+from communes.selectors import communes_for_user, scope_for, unit_for_address, unit_scope_q
 
 from .enums import SetLevel
 from .models import (
@@ -90,11 +90,15 @@ def assessment_for_user(user, pk: int) -> Assessment:
         raise Http404 from None
 
 
-def commune_for_user(user, code: str) -> Commune:
-    try:
-        return communes_for_user(user).select_related("district", "province").get(code=code)
-    except Commune.DoesNotExist:
-        raise Http404 from None
+def commune_for_user(user, code: str, *, on: datetime.date | None = None) -> Commune:
+    """The commune ``code`` of the user's subtree valid on ``on`` (default today), else the
+    closed one with that code (an official of a commune closed on 30/06/2025 reading its
+    history). Http404 otherwise. One query."""
+    communes = communes_for_user(user).select_related("district", "province")
+    commune = unit_for_address(communes, code, on=on)
+    if commune is None:
+        raise Http404
+    return commune
 
 
 def evidence_for_user(user, pk: int) -> Evidence:

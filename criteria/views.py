@@ -318,7 +318,7 @@ def recognition_revoke(request, pk):
         else:
             messages.success(request, _("The recognition was revoked."))
             if assessment is None:
-                return redirect("reports:commune", code=recognition.unit.code)
+                return redirect(recognition.unit.public_url())
             return redirect(_dossier_url(assessment))
     else:
         error = " ".join(e for errors in form.errors.values() for e in errors)

@@ -12,6 +12,8 @@ their province and its districts, a national admin for everything.
   it, and a bare "not found" for their own district would be confusing.
 """
 
+import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -20,6 +22,7 @@ from communes.selectors import (
     communes_for_user,
     districts_for_user,
     provinces_for_user,
+    unit_for_address,
 )
 
 
@@ -31,11 +34,13 @@ class PartOfArea(PermissionDenied):
         self.area = area
 
 
-def district_for_dashboard(user, code: str) -> District:
+def district_for_dashboard(user, code: str, *, on: datetime.date | None = None) -> District:
     """The district ``code`` if ``user`` may see its dashboard. Raises Http404 outside the
     user's subtree and PartOfArea for a commune official of one of its communes. One query
-    (two when refused)."""
-    district = districts_for_user(user).select_related("province").filter(code=code).first()
+    (two or three when refused or when the code is not valid on ``on``)."""
+    # The district valid on ``on``, or the closed one with that code (a district office
+    # after 30/06/2025 still reads its own district's history).
+    district = unit_for_address(districts_for_user(user).select_related("province"), code, on=on)
     if district is not None:
         return district
     inside = communes_for_user(user).filter(district__code=code).select_related("district")
@@ -45,10 +50,10 @@ def district_for_dashboard(user, code: str) -> District:
     raise PartOfArea(commune.district)
 
 
-def province_for_dashboard(user, code: str) -> Province:
+def province_for_dashboard(user, code: str, *, on: datetime.date | None = None) -> Province:
     """The province ``code`` if ``user`` may see its dashboard. Raises Http404 outside the
     user's subtree and PartOfArea for a district office or commune official inside it."""
-    province = provinces_for_user(user).filter(code=code).first()
+    province = unit_for_address(provinces_for_user(user), code, on=on)
     if province is not None:
         return province
     commune = communes_for_user(user).filter(province__code=code).select_related("province")

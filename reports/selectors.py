@@ -8,10 +8,12 @@ communes or assessments: rows are fetched in bulk (one query per kind of row) an
 in Python. tests/reports/test_queries.py pins the counts.
 """
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from communes.models import Commune, District, Province, Statistic
 from criteria.enums import Title
@@ -39,9 +41,10 @@ VILLAGE_TITLES = (Title.VILLAGE_NTM, Title.VILLAGE_MODEL)
 # ---------------------------------------------------------------------------------------------
 
 
-def province_list() -> QuerySet[Province]:
-    """Every province with ``commune_count`` and ``recognised_count`` (communes holding an
-    active NTM-level recognition). One query."""
+def province_list(*, on: datetime.date | None = None) -> QuerySet[Province]:
+    """Every province valid ``on`` that day (default today: the 34 provinces since
+    01/07/2025; the 63 before), with ``commune_count`` and ``recognised_count`` (communes
+    holding an active NTM-level recognition). One query."""
     communes = Commune.objects.filter(province=OuterRef("pk"))
     recognised = communes.filter(
         Exists(
@@ -50,10 +53,15 @@ def province_list() -> QuerySet[Province]:
             )
         )
     )
-    return Province.objects.annotate(
-        commune_count=SubqueryCount(communes.values("pk")),
-        recognised_count=SubqueryCount(recognised.values("pk")),
-    ).order_by("code")
+    day = on or timezone.localdate()
+    return (
+        Province.objects.valid_on(day)
+        .annotate(
+            commune_count=SubqueryCount(communes.values("pk")),
+            recognised_count=SubqueryCount(recognised.values("pk")),
+        )
+        .order_by("code")
+    )
 
 
 # ---------------------------------------------------------------------------------------------

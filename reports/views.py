@@ -4,17 +4,19 @@ show only recognitions and public assessments (see reports.selectors).
 The dashboards are not public: they are for logged-in users, each for their own subtree
 (reports.access decides)."""
 
+import datetime
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from communes.models import Commune, District, Province
+from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Province
+from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
 
 from . import access, cache, dashboard, export, selectors
@@ -23,33 +25,90 @@ from .forms import DashboardFilterForm
 
 @require_safe
 def home(request):
-    return render(request, "reports/home.html", {"provinces": selectors.province_list()})
+    """The provinces of the map valid on ``?on=`` (default today): the 34 since 01/07/2025,
+    the 63 before, with a link to the other map."""
+    day = _day(request, "on")
+    if day is None:
+        return _bad_date(request, "on")
+    return render(
+        request,
+        "reports/home.html",
+        {
+            "provinces": selectors.province_list(on=day),
+            "day": day,
+            "after_merger": day >= MERGER_DATE,
+            "legacy_day": LEGACY_VALID_TO,
+        },
+    )
+
+
+def _day(request, name: str):
+    """The date of the query parameter ``name`` (YYYY-MM-DD), today when absent; None when
+    malformed (the caller answers 400)."""
+    text = request.GET.get(name, "").strip()
+    if not text:
+        return timezone.localdate()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _bad_date(request, name: str):
+    return render(
+        request,
+        "reports/bad_date.html",
+        {"value": request.GET.get(name, ""), "name": name},
+        status=400,
+    )
+
+
+def _unit_on(queryset, code: str, day: datetime.date):
+    """The unit ``code`` shows on ``day`` (communes.selectors.unit_for_address), or 404."""
+    unit = unit_for_address(queryset, code, on=day)
+    if unit is None:
+        raise Http404
+    return unit
 
 
 @require_safe
 def province(request, code):
-    province = get_object_or_404(Province, code=code)
+    day = _day(request, "on")
+    if day is None:
+        return _bad_date(request, "on")
+    province = _unit_on(Province.objects.all(), code, day)
     return render(
-        request, "reports/province.html", {"overview": selectors.province_overview(province)}
+        request,
+        "reports/province.html",
+        {"overview": selectors.province_overview(province)},
     )
 
 
 @require_safe
 def district(request, code):
-    district = get_object_or_404(District.objects.select_related("province"), code=code)
+    day = _day(request, "on")
+    if day is None:
+        return _bad_date(request, "on")
+    district = _unit_on(District.objects.select_related("province"), code, day)
     return render(
-        request, "reports/district.html", {"overview": selectors.district_overview(district)}
+        request,
+        "reports/district.html",
+        {"overview": selectors.district_overview(district)},
     )
 
 
 @require_safe
 def commune(request, code):
-    commune = get_object_or_404(Commune.objects.select_related("district", "province"), code=code)
+    day = _day(request, "on")
+    if day is None:
+        return _bad_date(request, "on")
+    commune = _unit_on(Commune.objects.select_related("district", "province"), code, day)
+    overview = selectors.commune_overview(commune)
     return render(
         request,
         "reports/commune.html",
         {
-            "overview": selectors.commune_overview(commune),
+            "overview": overview,
             # Links into the private workflow, for the users whose subtree holds the commune.
             "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
             "can_see_history": criteria_selectors.covers_commune(request.user, commune),
@@ -155,25 +214,27 @@ def _dashboard_xlsx(request, unit):
 
 @dashboard_access
 def district_dashboard(request, code):
-    district = access.district_for_dashboard(request.user, code)
+    district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
     return _dashboard_page(request, district, "reports/dashboard.html")
 
 
 @dashboard_access
 def district_dashboard_xlsx(request, code):
     """The dashboard's matrix as an Excel file, with the same filters as the page."""
-    return _dashboard_xlsx(request, access.district_for_dashboard(request.user, code))
+    district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
+    return _dashboard_xlsx(request, district)
 
 
 @dashboard_access
 def province_dashboard(request, code):
-    province = access.province_for_dashboard(request.user, code)
+    province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
     return _dashboard_page(request, province, "reports/dashboard_province.html")
 
 
 @dashboard_access
 def province_dashboard_xlsx(request, code):
-    return _dashboard_xlsx(request, access.province_for_dashboard(request.user, code))
+    province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
+    return _dashboard_xlsx(request, province)
 
 
 @dashboard_access

@@ -16,7 +16,17 @@ from communes.enums import (
     StatisticKind,
     VillageKind,
 )
-from communes.models import Commune, District, Membership, Province, Statistic, Village
+from communes.models import (
+    LEGACY_VALID_TO,
+    MERGER_DATE,
+    Commune,
+    District,
+    Membership,
+    Province,
+    Statistic,
+    Village,
+)
+from communes.selectors import unit_by_code
 from criteria.enums import IndicatorKind, SetLevel, Title, Verification
 from criteria.models import (
     Assessment,
@@ -40,6 +50,17 @@ def _next() -> int:
 
 
 # -- Units ------------------------------------------------------------------------------------
+
+
+def legacy_unit(model_or_queryset, code: str):
+    """The demo unit with a real GSO code as it was before 01/07/2025 (the seed data lives on
+    the pre-2025 map; since then the same code may name another unit)."""
+    return unit_by_code(model_or_queryset, code, on=LEGACY_VALID_TO)
+
+
+def new_unit(model_or_queryset, code: str):
+    """The unit with a real GSO code since 01/07/2025."""
+    return unit_by_code(model_or_queryset, code, on=MERGER_DATE)
 
 
 def make_province(*, name=None, kind=ProvinceKind.PROVINCE, **fields) -> Province:

@@ -8,7 +8,7 @@ from django.urls import reverse
 from communes.enums import Role
 from communes.models import Commune, Membership, Province, Village
 from criteria.models import Assessment, CriteriaSet, Threshold
-from tests.factories import make_assessment
+from tests.factories import legacy_unit, make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def hatinh_admin(client):
         "hatinh-admin", password="Long-enough-pw-1", is_staff=True
     )
     user.user_permissions.set(Permission.objects.all())
-    Membership.objects.create(user=user, role=Role.ADMIN, province=Province.objects.get(code="42"))
+    Membership.objects.create(user=user, role=Role.ADMIN, province=legacy_unit(Province, "42"))
     client.force_login(user)
     return client
 
@@ -39,7 +39,7 @@ def test_scoped_admin_lists_only_its_province(hatinh_admin):
 
 
 def test_scoped_admin_cannot_open_a_unit_elsewhere(hatinh_admin):
-    loc_bon = Commune.objects.get(code="20128")
+    loc_bon = legacy_unit(Commune, "20128")
     url = reverse("admin:communes_commune_change", args=[loc_bon.pk])
     assert hatinh_admin.get(url).status_code == 404  # as everywhere outside the subtree
 
@@ -66,7 +66,7 @@ def _history_form(client, obj, version):
 
 def test_scoped_admin_cannot_read_history_outside_its_province(hatinh_admin):
     far = make_assessment(
-        unit=Commune.objects.get(code="28084"),  # Long An
+        unit=legacy_unit(Commune, "28084"),  # Long An
         criteria_set=CriteriaSet.objects.get(code="NTM_XA_2021_2025"),
     )
     version = far.history.order_by("history_id").first()
@@ -134,12 +134,12 @@ def test_scoped_admin_cannot_change_groups(hatinh_admin):
 
 
 def test_scoped_admin_cannot_add_a_village_to_another_province(hatinh_admin):
-    far = Commune.objects.get(code="28084")  # Long An
+    far = legacy_unit(Commune, "28084")  # Long An
     form = {"code": "2808499", "name": "Ấp Ngoài", "kind": "ap", "commune": far.pk}
     response = hatinh_admin.post(reverse("admin:communes_village_add"), form)
     assert response.status_code in (200, 400)
     assert not Village.objects.filter(code="2808499").exists()
-    form["commune"] = Commune.objects.get(code="18838").pk  # Lâm Hợp, Hà Tĩnh
+    form["commune"] = legacy_unit(Commune, "18838").pk  # Lâm Hợp, Hà Tĩnh
     form["code"] = "1883899"
     assert hatinh_admin.post(reverse("admin:communes_village_add"), form).status_code == 302
     assert Village.objects.filter(code="1883899").exists()
@@ -149,7 +149,7 @@ def test_scoped_admin_cannot_grant_a_national_or_foreign_role(hatinh_admin):
     newcomer = get_user_model().objects.create_user("newcomer")
     url = reverse("admin:communes_membership_add")
     national = {"user": newcomer.pk, "role": Role.ADMIN}
-    foreign = {**national, "province": Province.objects.get(code="80").pk}
+    foreign = {**national, "province": legacy_unit(Province, "80").pk}
     for form in (national, foreign):
         # Binding an existing account is refused outright (communes.admin_scope).
         assert hatinh_admin.post(url, form).status_code == 403

@@ -26,6 +26,7 @@ from criteria import workflow
 from criteria.models import Assessment, CriteriaSet, Evidence
 from criteria.workflow import CriterionInput
 from ntm_portal.backup import BackupError, backed_up_models, backup_portal, restore_portal
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -48,7 +49,7 @@ def user(username):
 def dossiers(media):
     """On top of the demo data: a recognised dossier, and a returned one with evidence."""
     lamhop, kyanh, hatinh = user("lamhop"), user("kyanh"), user("hatinh")
-    lam_hop = Commune.objects.get(code=LAM_HOP)
+    lam_hop = legacy_unit(Commune, LAM_HOP)
     criteria_set = CriteriaSet.objects.get(code=HATINH_SET)
 
     def start(day):
@@ -181,7 +182,7 @@ def test_restore_into_an_emptied_database_gives_back_every_figure_and_file(
     assert b"".join(response.streaming_content) == PDF
     fresh = workflow.start_assessment(
         user=user("lamhop"),
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
         assessed_on=datetime.date(2020, 11, 1),
     )

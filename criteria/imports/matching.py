@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.models import Commune
@@ -58,7 +59,11 @@ class CommuneMatcher:
         self.communes = communes
         # One query for the codes; the name indexes (with districts and provinces, one more
         # query) only when a row has no code: a national sheet has 10,051 codes.
-        self.by_code: dict[str, Commune] = {c.code: c for c in communes}
+        # A code may name two units (GSO reuses codes since 01/07/2025): by_code_on picks by
+        # the row's date.
+        self._by_code: dict[str, list[Commune]] = defaultdict(list)
+        for commune in communes:
+            self._by_code[commune.code].append(commune)
         self._by_name: dict[str, list[Commune]] | None = None
         self._by_folded: dict[str, list[Commune]] | None = None
 
@@ -67,6 +72,15 @@ class CommuneMatcher:
         for commune in self.communes.select_related("district", "province"):
             self._by_folded[split_unit_name(commune.name)[1]].append(commune)
             self._by_name[_bare_exact(commune.name)].append(commune)
+
+    def by_code_on(self, code: str, on: datetime.date | None = None) -> Commune | None:
+        """The commune of the scope with ``code`` valid on ``on`` (today when None); the only
+        one when the scope holds a single unit with that code."""
+        found = self._by_code.get(code, [])
+        if len(found) <= 1:
+            return found[0] if found else None
+        day = on or timezone.localdate()
+        return next((c for c in found if c.is_valid_on(day)), None)
 
     @property
     def by_name(self) -> dict[str, list[Commune]]:
@@ -91,7 +105,7 @@ class CommuneMatcher:
     ):
         code = clean_code(code)
         if code:
-            commune = self.by_code.get(code)
+            commune = self.by_code_on(code, on)
             if commune is None:
                 raise MatchError(
                     _("No commune with code %(code)s in the province(s) you import into.")

@@ -64,7 +64,7 @@ class RowPlan:
 class ImportPlan:
     """Every dataset row of ``parsed`` decided against the database, without writing.
 
-    ``communes`` are the communes the user may import into, by code (the matcher's index:
+    ``communes`` is the matcher of the communes the user may import into (its by_code_on;
     the parser only lets through codes from it); ``scope`` the same as a queryset, used to
     narrow the existing assessments. With ``lock``, the existing assessments are read
     ``SELECT ... FOR UPDATE`` (inside the caller's transaction), so that nobody changes them
@@ -75,7 +75,7 @@ class ImportPlan:
         self,
         parsed: ParsedSheet,
         *,
-        communes: dict[str, Commune],
+        communes,
         scope,
         status: str,
         author=None,
@@ -100,7 +100,9 @@ class ImportPlan:
             RowPlan(
                 index=index,
                 row=row,
-                commune=communes[row["commune"]],
+                commune=communes.by_code_on(
+                    row["commune"], datetime.date.fromisoformat(row["assessed_on"])
+                ),
                 assessed_on=datetime.date.fromisoformat(row["assessed_on"]),
                 imported=Imported.from_row(row, self.criteria, self.indicators, keys),
             )

@@ -197,7 +197,7 @@ def _plan(*, user, data: bytes, file_name: str, options: ImportOptions, lock: bo
     parsed, matcher = _parse(user=user, data=data, file_name=file_name, options=options)
     plan = ImportPlan(
         parsed,
-        communes=matcher.by_code,
+        communes=matcher,
         scope=_communes_in_scope(user, options),
         status=options.status,
         author=user,

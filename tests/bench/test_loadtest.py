@@ -28,7 +28,7 @@ from criteria.models import (
 )
 from reports import dashboard
 from reports.selectors import NTM_COMMUNE_TITLES
-from tests.factories import make_user
+from tests.factories import legacy_unit, make_user
 
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 LAM_HOP = "18838"
@@ -189,7 +189,7 @@ def test_check_passes_a_faithful_database_and_finds_each_loss(saved):
 def ky_anh_page(client, db):
     """Kỳ Anh's dashboard against Hà Tĩnh's set (Lâm Hợp 16/20, Kỳ Lạc 10/20), read by a
     district office."""
-    district = Commune.objects.get(code=LAM_HOP).district
+    district = legacy_unit(Commune, LAM_HOP).district
     client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=district))
     url = reverse("reports:district_dashboard", args=[district.code]) + f"?set={HATINH_SET}"
     response = client.get(url)
@@ -236,7 +236,7 @@ def test_recount_sees_a_change_the_page_missed(ky_anh_page):
     """A result that changes after the page was read (as a stale cache would show it) makes
     the page and the recount disagree."""
     district, shown = ky_anh_page
-    lam_hop = Commune.objects.get(code=LAM_HOP)
+    lam_hop = legacy_unit(Commune, LAM_HOP)
     latest = (
         Assessment.objects.public()
         .filter(commune=lam_hop, criteria_set__code=HATINH_SET)

@@ -1,10 +1,13 @@
 """`manage.py load_admin_units` and the service behind it.
 
-The session database already holds all 63 provinces and the units of the demo provinces
-(tests/conftest.py), so loading one of those provinces again must change nothing."""
+The session database already holds all provinces of both eras and the units of the demo
+provinces (tests/conftest.py), so loading one of those provinces again must change nothing.
+The pre-2025 units are the ones valid on 30/06/2025 (tests/communes/test_eras.py covers the
+units since 01/07/2025 and the lineage)."""
 
 import copy
 import io
+import re
 from collections import Counter
 
 import pytest
@@ -14,11 +17,25 @@ from django.utils import translation
 
 from communes import services
 from communes.enums import CommuneKind, DistrictKind, ProvinceKind, Region
-from communes.models import Commune, District, Province
+from communes.models import (
+    LEGACY_VALID_TO,
+    MERGER_DATE,
+    Commune,
+    CommuneSuccession,
+    District,
+    Province,
+    ProvinceSuccession,
+)
 from communes.regions import PROVINCE_REGIONS
 from communes.services import AdminUnitDataError, load_admin_units, read_nested_divisions
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
+
+
+def legacy(model):
+    return model.objects.valid_on(LEGACY_VALID_TO)
+
 
 ISLAND_DISTRICTS = {
     "318": "Huyện Bạch Long Vĩ",
@@ -54,6 +71,7 @@ def test_load_province_creates_exactly_its_districts_and_communes(source):
     assert not District.objects.filter(province__code="06").exists()
     other_districts = District.objects.count()
     other_communes = Commune.objects.count()
+    new_units = Commune.objects.filter(valid_from=MERGER_DATE).count()
     expected_districts, expected_communes = source_codes(source["06"])
 
     summary = load_admin_units(province_codes=["06"])
@@ -62,6 +80,9 @@ def test_load_province_creates_exactly_its_districts_and_communes(source):
     assert summary.communes.created == len(expected_communes)
     assert summary.provinces.created == 0
     assert summary.provinces.unchanged == 63
+    # Bắc Kạn's code is no province since 01/07/2025: no new commune is loaded for it.
+    assert summary.new_provinces.unchanged == 34 and summary.new_communes.total == 0
+    assert Commune.objects.filter(valid_from=MERGER_DATE).count() == new_units
     districts = District.objects.filter(province__code="06")
     communes = Commune.objects.filter(province__code="06")
     assert set(districts.values_list("code", flat=True)) == expected_districts
@@ -71,13 +92,13 @@ def test_load_province_creates_exactly_its_districts_and_communes(source):
     assert set(communes.values_list("region", flat=True)) == {Region.TDMNPB}
     assert not communes.exclude(district__province__code="06").exists()
     # The source spells this one "Thành Phố" (capital P); it is still a provincial city.
-    assert District.objects.get(code="058").kind == DistrictKind.CITY
+    assert legacy_unit(District, "058").kind == DistrictKind.CITY
 
 
 def test_load_hatinh_sets_kinds_codes_parents_and_region(source):
     run_command(province=["42"], verbosity=0)
 
-    lam_hop = Commune.objects.select_related("district", "province").get(code="18838")
+    lam_hop = legacy_unit(Commune.objects.select_related("district", "province"), "18838")
     assert lam_hop.name == "Xã Lâm Hợp"
     assert lam_hop.kind == CommuneKind.COMMUNE
     assert lam_hop.district.code == "447"
@@ -86,13 +107,14 @@ def test_load_hatinh_sets_kinds_codes_parents_and_region(source):
     assert lam_hop.province.code == "42"
     assert lam_hop.region == Region.BTB
 
-    assert Commune.objects.get(code="18775", name="Thị trấn Kỳ Đồng").kind == CommuneKind.TOWNSHIP
-    bac_hong = Commune.objects.select_related("district").get(code="18115")
+    ky_dong = legacy_unit(Commune.objects.filter(name="Thị trấn Kỳ Đồng"), "18775")
+    assert ky_dong.kind == CommuneKind.TOWNSHIP
+    bac_hong = legacy_unit(Commune.objects.select_related("district"), "18115")
     assert bac_hong.name == "Phường Bắc Hồng"
     assert bac_hong.kind == CommuneKind.WARD
     assert (bac_hong.district.code, bac_hong.district.kind) == ("437", DistrictKind.TOWN)
 
-    hatinh = Province.objects.get(code="42")
+    hatinh = legacy_unit(Province, "42")
     assert (hatinh.name, hatinh.kind, hatinh.region) == (
         "Tỉnh Hà Tĩnh",
         ProvinceKind.PROVINCE,
@@ -109,6 +131,10 @@ def test_load_accepts_province_code_as_int():
     summary = load_admin_units(province_codes=[42])
 
     assert summary.districts.unchanged == District.objects.filter(province__code="42").count()
+    assert (
+        summary.new_communes.unchanged
+        == Commune.objects.filter(province__code="42", valid_from=MERGER_DATE).count()
+    )
     assert summary.districts.total > 0
 
 
@@ -116,7 +142,9 @@ def test_second_run_changes_nothing_and_says_so(source):
     run_command(province=["42"])
     districts, communes = District.objects.count(), Commune.objects.count()
     expected_districts, expected_communes = source_codes(source["42"])
-    unchanged = 63 + len(expected_districts) + len(expected_communes)
+    new_communes = Commune.objects.filter(province__code="42", valid_from=MERGER_DATE).count()
+    links = ProvinceSuccession.objects.count() + CommuneSuccession.objects.count()
+    unchanged = 63 + len(expected_districts) + len(expected_communes) + 34 + new_communes + links
 
     out = run_command(province=["42"])
 
@@ -132,16 +160,22 @@ def test_summary_lists_counts_per_level_and_commune_kinds():
     out = run_command(province=["42"])
 
     lines = out.splitlines()
-    assert "[1/1] 42 Tỉnh Hà Tĩnh" in lines[0]
+    # One line per province loaded, in each era.
+    assert "[1/2] 42 Tỉnh Hà Tĩnh: 12 districts" in lines[0]
+    assert lines[1].startswith("[2/2] 42 Tỉnh Hà Tĩnh: 0 districts")
+    assert lines[1].endswith("(since 01/07/2025)")
     # Table rows: a label and three numbers (created, updated, unchanged).
-    table = {
-        cells[0]: cells[1:]
-        for cells in map(str.split, lines)
-        if len(cells) == 4 and all(cell.isdigit() for cell in cells[1:])
-    }
-    assert table["Provinces"] == ["0", "0", "63"]
-    kinds = Counter(Commune.objects.filter(province__code="42").values_list("kind", flat=True))
-    assert table["Communes"] == ["0", "0", str(sum(kinds.values()))]
+    rows = (re.fullmatch(r"(.+?)\s+(\d+)\s+(\d+)\s+(\d+)", line) for line in lines)
+    table = {m[1]: [m[2], m[3], m[4]] for m in rows if m}
+    assert table["Provinces until 30/06/2025"] == ["0", "0", "63"]
+    assert table["Provinces since 01/07/2025"] == ["0", "0", "34"]
+    assert table["Districts until 30/06/2025"] == ["0", "0", "12"]
+    kinds = Counter(legacy(Commune).filter(province__code="42").values_list("kind", flat=True))
+    assert table["Communes until 30/06/2025"] == ["0", "0", str(sum(kinds.values()))]
+    new = Commune.objects.filter(province__code="42", valid_from=MERGER_DATE)
+    assert table["Communes since 01/07/2025"] == ["0", "0", str(new.count())]
+    assert table["Commune lineage links"] == ["0", "0", str(CommuneSuccession.objects.count())]
+    kinds += Counter(new.values_list("kind", flat=True))
     assert f"Commune (xã) {kinds[CommuneKind.COMMUNE]}" in out
     assert f"Ward (phường) {kinds[CommuneKind.WARD]}" in out
     assert f"Township (thị trấn) {kinds[CommuneKind.TOWNSHIP]}" in out
@@ -152,39 +186,39 @@ def test_verbosity_zero_prints_nothing():
 
 
 def test_renamed_commune_gets_its_name_back_and_keeps_admin_region():
-    Commune.objects.filter(code="18838").update(name="Xã Sai Tên", region=Region.TDMNPB)
+    legacy(Commune).filter(code="18838").update(name="Xã Sai Tên", region=Region.TDMNPB)
 
     summary = load_admin_units(province_codes=["42"])
 
     assert (summary.communes.created, summary.communes.updated) == (0, 1)
-    lam_hop = Commune.objects.get(code="18838")
+    lam_hop = legacy_unit(Commune, "18838")
     assert lam_hop.name == "Xã Lâm Hợp"
     assert lam_hop.region == Region.TDMNPB
 
 
 def test_blank_commune_region_gets_the_province_region():
-    Commune.objects.filter(code="18838").update(region="")
+    legacy(Commune).filter(code="18838").update(region="")
 
     summary = load_admin_units(province_codes=["42"])
 
     assert summary.communes.updated == 1
-    assert Commune.objects.get(code="18838").region == Region.BTB
+    assert legacy_unit(Commune, "18838").region == Region.BTB
 
 
-def test_changed_kind_and_parent_are_restored_and_validity_is_left_alone():
-    Commune.objects.filter(code="18775").update(
+def test_changed_kind_and_parent_are_restored_and_the_start_is_left_alone():
+    legacy(Commune).filter(code="18775").update(
         kind=CommuneKind.WARD,
-        district=District.objects.get(code="437"),
-        valid_to="2025-06-30",
+        district=legacy_unit(District, "437"),
+        valid_from="2008-04-01",
     )
 
     summary = load_admin_units(province_codes=["42"])
 
     assert summary.communes.updated == 1
-    ky_dong = Commune.objects.get(code="18775")
+    ky_dong = legacy_unit(Commune, "18775")
     assert ky_dong.kind == CommuneKind.TOWNSHIP
     assert ky_dong.district.code == "447"
-    assert str(ky_dong.valid_to) == "2025-06-30"
+    assert (str(ky_dong.valid_from), str(ky_dong.valid_to)) == ("2008-04-01", "2025-06-30")
 
 
 def test_unknown_province_raises_command_error():
@@ -207,19 +241,19 @@ def test_unknown_name_prefix_raises_command_error_naming_the_unit_and_rolls_back
     ward["name"] = "Làng Lâm Hợp"
     monkeypatch.setattr(services, "read_nested_divisions", lambda: divisions)
     district_code = f"{hatinh['districts'][0]['code']:03d}"
-    district_name = District.objects.get(code=district_code).name
+    district_name = legacy_unit(District, district_code).name
 
     with pytest.raises(CommandError, match="18838 “Làng Lâm Hợp”"):
         run_command(province=["42"])
 
     # The district renamed before the error is rolled back with everything else.
-    assert District.objects.get(code=district_code).name == district_name
-    assert Commune.objects.get(code="18838").name == "Xã Lâm Hợp"
+    assert legacy_unit(District, district_code).name == district_name
+    assert legacy_unit(Commune, "18838").name == "Xã Lâm Hợp"
 
 
 def test_every_source_province_has_a_region(source):
     assert set(PROVINCE_REGIONS) == set(source)
-    assert not Province.objects.filter(region="").exists()
+    assert not legacy(Province).filter(region="").exists()
 
 
 def test_region_counts_match_the_seven_regions():
@@ -235,29 +269,31 @@ def test_region_counts_match_the_seven_regions():
 
 
 def test_centrally_run_cities_are_cities():
-    cities = Province.objects.filter(kind=ProvinceKind.CITY)
+    cities = legacy(Province).filter(kind=ProvinceKind.CITY)
 
     # Hà Nội, Hải Phòng, Huế, Đà Nẵng, Hồ Chí Minh City, Cần Thơ.
     assert set(cities.values_list("code", flat=True)) == {"01", "31", "46", "48", "79", "92"}
-    assert Province.objects.count() == 63
+    assert legacy(Province).count() == 63
 
 
 @pytest.mark.slow
 def test_load_whole_country_counts_kinds_and_is_idempotent():
     summary = load_admin_units()
 
-    assert Province.objects.count() == 63
-    assert District.objects.count() == 696
-    assert Commune.objects.count() == 10_051
-    kinds = dict(Commune.objects.values_list("kind").annotate(n=Count("pk")))
+    assert legacy(Province).count() == 63
+    assert legacy(District).count() == 696
+    assert legacy(Commune).count() == 10_051
+    kinds = dict(legacy(Commune).values_list("kind").annotate(n=Count("pk")))
     assert kinds == {
         CommuneKind.COMMUNE: 7_717,
         CommuneKind.WARD: 1_716,
         CommuneKind.TOWNSHIP: 618,
     }
-    assert summary.commune_kinds == kinds
-    assert not Commune.objects.filter(region="").exists()
-    assert not Commune.objects.exclude(province=F("district__province")).exists()
+    all_kinds = dict(Commune.objects.values_list("kind").annotate(n=Count("pk")))
+    assert summary.commune_kinds == all_kinds
+    assert all_kinds[CommuneKind.SPECIAL_ZONE] == 13
+    assert not legacy(Commune).filter(region="").exists()
+    assert not legacy(Commune).exclude(province=F("district__province")).exists()
     islands = District.objects.filter(code__in=ISLAND_DISTRICTS).annotate(n=Count("communes"))
     assert {d.code: (d.name, d.n) for d in islands} == {
         code: (name, 0) for code, name in ISLAND_DISTRICTS.items()
@@ -266,4 +302,5 @@ def test_load_whole_country_counts_kinds_and_is_idempotent():
     again = load_admin_units()
 
     assert not again.changed
-    assert again.totals.unchanged == 63 + 696 + 10_051
+    links = ProvinceSuccession.objects.count() + CommuneSuccession.objects.count()
+    assert again.totals.unchanged == 63 + 696 + 10_051 + 34 + 3_321 + links

@@ -15,6 +15,7 @@ from communes.selectors import (
     villages_for_user,
 )
 from criteria.models import Assessment
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -49,7 +50,7 @@ def test_province_office_sees_its_province():
 def test_national_admin_sees_everything():
     admin = user("admin")
     assert communes_for_user(admin).count() == Commune.objects.count()
-    assert can_import(admin, Province.objects.get(code="80"))
+    assert can_import(admin, legacy_unit(Province, "80"))
 
 
 def test_anonymous_and_unbound_users_see_nothing():
@@ -73,9 +74,9 @@ def test_assessments_in_scope_follow_the_subtree():
 
 def test_province_scoped_admin_imports_only_in_their_province():
     clerk = User.objects.create_user("clerk", password="x-Long-enough-1")
-    Membership.objects.create(user=clerk, role=Role.ADMIN, province=Province.objects.get(code="42"))
-    assert can_import(clerk, Province.objects.get(code="42"))
-    assert not can_import(clerk, Province.objects.get(code="80"))
+    Membership.objects.create(user=clerk, role=Role.ADMIN, province=legacy_unit(Province, "42"))
+    assert can_import(clerk, legacy_unit(Province, "42"))
+    assert not can_import(clerk, legacy_unit(Province, "80"))
     assert not can_import(clerk)
     assert set(communes_for_user(clerk).values_list("province__code", flat=True)) == {"42"}
-    assert not can_import(user("hatinh"), Province.objects.get(code="42"))  # office, not admin
+    assert not can_import(user("hatinh"), legacy_unit(Province, "42"))  # office, not admin

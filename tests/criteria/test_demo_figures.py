@@ -11,6 +11,7 @@ from communes.enums import CommuneKind, ResultStatus, Role, StatisticKind
 from communes.models import Commune, District, Statistic, Village
 from criteria.enums import Title
 from criteria.models import Assessment, CriterionResult, Recognition, Target
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +122,7 @@ def test_tan_tru_ntmnc_figures():
 
 
 def test_hau_loc_district_figures():
-    district = District.objects.get(code="400")
+    district = legacy_unit(District, "400")
     assert district.name == "Huyện Hậu Lộc"
     xa = Commune.objects.filter(district=district, kind=CommuneKind.COMMUNE)
     assert xa.count() == 21

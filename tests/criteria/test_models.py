@@ -17,6 +17,7 @@ from criteria.models import (
     Threshold,
 )
 from criteria.services import AssessmentError, record_assessment
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def hatinh_set():
 
 @pytest.fixture
 def ky_tay():
-    return Commune.objects.get(code="18793")  # Xã Kỳ Tây, Huyện Kỳ Anh
+    return legacy_unit(Commune, "18793")  # Xã Kỳ Tây, Huyện Kỳ Anh
 
 
 def results(criteria_set, not_met=()):
@@ -66,7 +67,7 @@ def test_record_assessment_allows_outside_period_when_explicit(hatinh_set, ky_ta
 
 
 def test_record_assessment_refuses_set_of_another_province(hatinh_set):
-    loc_bon = Commune.objects.get(code="20128")  # Huế, not Hà Tĩnh
+    loc_bon = legacy_unit(Commune, "20128")  # Huế, not Hà Tĩnh
     with pytest.raises(AssessmentError, match="Hà Tĩnh"):
         assess(loc_bon, hatinh_set, datetime.date(2019, 1, 1))
 
@@ -193,7 +194,7 @@ def test_threshold_unique_even_with_empty_scope_values():
 
 
 def test_district_unit_round_trip():
-    district = District.objects.get(code="400")
+    district = legacy_unit(District, "400")
     a = Assessment(criteria_set_id=1, assessed_on="2023-01-01")
     a.unit = district
     assert (a.commune, a.village, a.district) == (None, None, district)

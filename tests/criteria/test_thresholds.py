@@ -10,6 +10,7 @@ from communes.models import Commune, District, Province
 from criteria.enums import Comparison, IndicatorKind, ThresholdScope, Verification
 from criteria.models import CriteriaSet, Criterion, Indicator, Threshold
 from criteria.thresholds import applicable_thresholds, reaches, resolve
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def indicator(set_code, code):
 
 
 def commune_in(province_code, *, difficult=False, group=None, region=None):
-    province = Province.objects.get(code=province_code)
+    province = legacy_unit(Province, province_code)
     district, _ = District.objects.get_or_create(
         code=f"9{province_code}",
         defaults={"name": "Huyện Thử", "kind": "huyen", "province": province},
@@ -43,7 +44,7 @@ def applied(ind, unit, on=DAY_2023):
 
 
 def test_resolve_region_threshold_for_commune_in_region():
-    lam_hop = Commune.objects.get(code="18838")
+    lam_hop = legacy_unit(Commune, "18838")
     threshold = applied(indicator("NTM_XA_2021_2025", "15.3"), lam_hop)
     assert lam_hop.effective_region == Region.BTB
     assert (threshold.scope, threshold.region, threshold.value) == ("region", "BTB", 25)
@@ -59,7 +60,7 @@ def test_resolve_especially_difficult_commune_uses_northern_midlands():
 def test_resolve_province_threshold_only_in_that_province():
     ind = indicator("NTM_XA_2021_2025", "9.2")
     assert applied(ind, commune_in("86")).value == 85  # Vĩnh Long's own level
-    assert applied(ind, Commune.objects.get(code="18838")) is None  # "chưa quy định"
+    assert applied(ind, legacy_unit(Commune, "18838")) is None  # "chưa quy định"
 
 
 def test_resolve_province_beats_region_and_national():
@@ -67,18 +68,18 @@ def test_resolve_province_beats_region_and_national():
     Threshold.objects.create(
         indicator=ind,
         scope=ThresholdScope.PROVINCE,
-        province=Province.objects.get(code="42"),
+        province=legacy_unit(Province, "42"),
         value=Decimal("20"),
         verification=Verification.LOCAL,
         source="test",
     )
-    assert applied(ind, Commune.objects.get(code="18838")).value == 20
+    assert applied(ind, legacy_unit(Commune, "18838")).value == 20
     assert applied(ind, commune_in("38")).value == 25  # Thanh Hóa keeps the BTB value
 
 
 def test_resolve_year_specific_threshold_applies_only_that_year():
     ind = indicator("NTM_XA_2016_2020", "10")
-    lam_hop = Commune.objects.get(code="18838")
+    lam_hop = legacy_unit(Commune, "18838")
     assert applied(ind, lam_hop, datetime.date(2020, 9, 8)).value == 36  # BTB, 2020
     assert applied(ind, lam_hop, datetime.date(2019, 9, 8)) is None
 
@@ -119,7 +120,7 @@ def test_applicable_thresholds_covers_every_indicator_in_two_queries(
     django_assert_num_queries,
 ):
     criteria_set = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
-    lam_hop = Commune.objects.select_related("province").get(code="18838")
+    lam_hop = legacy_unit(Commune.objects.select_related("province"), "18838")
     with django_assert_num_queries(2):
         result = applicable_thresholds(criteria_set, lam_hop, DAY_2023)
     assert len(result) == 57

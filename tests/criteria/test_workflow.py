@@ -14,6 +14,7 @@ from communes.models import Commune, District, Membership, Province
 from criteria import workflow
 from criteria.models import Assessment, CriteriaSet, Evidence, Indicator, Recognition
 from criteria.workflow import CriterionInput, IndicatorInput, WorkflowError
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -51,7 +52,7 @@ def user(username):
 def start(day=datetime.date(2020, 10, 1), set_code=HATINH_SET, who="lamhop"):
     return workflow.start_assessment(
         user=user(who),
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         criteria_set=CriteriaSet.objects.get(code=set_code),
         assessed_on=day,
     )
@@ -233,12 +234,8 @@ def test_full_workflow_with_return_and_recognition(django_capture_on_commit_call
 
 def test_wrong_roles_cannot_review(django_capture_on_commit_callbacks):
     a = submitted(django_capture_on_commit_callbacks)
-    other_district = member(
-        "honglinh", Role.DISTRICT_OFFICE, district=District.objects.get(code="437")
-    )
-    other_province = member(
-        "longan", Role.PROVINCE_OFFICE, province=Province.objects.get(code="80")
-    )
+    other_district = member("honglinh", Role.DISTRICT_OFFICE, district=legacy_unit(District, "437"))
+    other_province = member("longan", Role.PROVINCE_OFFICE, province=legacy_unit(Province, "80"))
     for actor, step in [
         (user("lamhop"), workflow.verify),
         (other_district, workflow.verify),
@@ -258,7 +255,7 @@ def test_wrong_roles_cannot_review(django_capture_on_commit_callbacks):
 def test_commune_without_district_goes_straight_to_the_province(
     django_capture_on_commit_callbacks, mailoutbox
 ):
-    province = Province.objects.get(code="42")
+    province = legacy_unit(Province, "42")
     commune = Commune.objects.create(
         code="99001", name="Xã Mới", kind="xa", province=province, region="BTB"
     )
@@ -283,7 +280,7 @@ def test_commune_without_district_goes_straight_to_the_province(
 
 def test_revoke_recognition_needs_reason_and_the_province():
     recognition = Recognition.objects.get(commune__code="20128", title="ntm")  # Lộc Bổn, Huế
-    hue_office = member("hue", Role.PROVINCE_OFFICE, province=Province.objects.get(code="46"))
+    hue_office = member("hue", Role.PROVINCE_OFFICE, province=legacy_unit(Province, "46"))
     with pytest.raises(WorkflowError) as error:
         workflow.revoke_recognition(
             user=user("hatinh"),

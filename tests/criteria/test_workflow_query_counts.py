@@ -10,6 +10,7 @@ from communes.models import Commune
 from criteria import workflow
 from criteria.models import Assessment, CriteriaSet
 from tests.criteria.test_workflow_views import PDF, all_met, login, user
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def grow(draft, n):
         )
         workflow.start_assessment(
             user=user("lamhop"),
-            unit=Commune.objects.get(code="18838"),
+            unit=legacy_unit(Commune, "18838"),
             criteria_set=draft.criteria_set,
             assessed_on=datetime.date(2019, 1, 1) + datetime.timedelta(days=i),
         )
@@ -57,7 +58,7 @@ def test_dossier_page_query_count_is_constant(
     settings.MEDIA_ROOT = tmp_path
     draft = workflow.start_assessment(
         user=user("lamhop"),
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         criteria_set=CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020"),
         assessed_on=datetime.date(2020, 10, 15),
     )

@@ -9,12 +9,13 @@ from django.contrib.auth import get_user_model
 from django.db import DatabaseError, connection
 
 from communes.enums import AssessmentStatus, ResultStatus
-from communes.models import Commune, District, Province
+from communes.models import LEGACY_VALID_TO, Commune, District, Province
 from criteria.imports import services
 from criteria.imports.errors import ImportFileError
 from criteria.imports.resources import AssessmentResource
 from criteria.imports.services import ImportChanged, ImportOptions
 from criteria.models import Assessment, CriteriaSet, CriterionResult
+from tests.factories import legacy_unit
 
 from .workbooks import TAN_TRU, marks, summary_sheet, to_bytes, with_cached_values
 
@@ -152,7 +153,7 @@ def test_x_and_blank_marks_and_names_without_diacritics_or_prefix(admin, ntmnc):
     wb = summary_sheet(rows, with_codes=False)
 
     # Long An has two "Xã Tân Bình": the district settles it.
-    tan_tru = District.objects.get(code="805")
+    tan_tru = legacy_unit(District, "805")
 
     preview = dry_run(admin, to_bytes(wb), ntmnc, district_id=tan_tru.pk)
 
@@ -177,7 +178,7 @@ def test_ambiguous_name_lists_the_candidates(admin):
 def test_province_in_the_form_resolves_an_ambiguous_name(admin):
     ntm = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
     wb = summary_sheet([("", "Phu Loc", marks(met=[1]), 1)], with_codes=False)
-    ha_tinh = Province.objects.get(code="42")
+    ha_tinh = legacy_unit(Province, "42")
 
     preview = dry_run(admin, to_bytes(wb), ntm, province_id=ha_tinh.pk)
 
@@ -362,4 +363,5 @@ def test_exported_matrix_reimports_without_changes(admin, ntmnc):
     assert preview.errors == []
     assert preview.counts == {"new": 0, "update": 0, "skip": len(rows), "rejected": 0}
     assert len(rows) == Assessment.objects.filter(criteria_set=ntmnc, commune__isnull=False).count()
-    assert Commune.objects.filter(code__in=[r[0] for r in rows]).count() == len(rows)
+    legacy = Commune.objects.valid_on(LEGACY_VALID_TO)
+    assert legacy.filter(code__in=[r[0] for r in rows]).count() == len(rows)

@@ -12,7 +12,7 @@ from communes.models import Province
 from criteria.imports.exports import set_workbook
 from criteria.imports.sets import SetInUse, import_criteria_set
 from criteria.models import CriteriaSet, Criterion, Threshold
-from tests.factories import make_assessment, make_commune, make_criteria_set, make_user
+from tests.factories import legacy_unit, make_assessment, make_commune, make_criteria_set, make_user
 
 from .workbooks import to_bytes
 
@@ -111,7 +111,7 @@ def test_threshold_with_source_and_vietnamese_number_is_created(admin):
 
 
 def test_province_admin_imports_only_their_provincial_variant():
-    long_an = Province.objects.get(code="80")
+    long_an = legacy_unit(Province, "80")
     user = make_user(role=Role.ADMIN, unit=long_an)
     national = make_criteria_set(n_criteria=1)
 

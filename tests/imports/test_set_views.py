@@ -14,7 +14,7 @@ from communes.enums import Role
 from communes.models import District, Province
 from criteria.imports.exports import set_workbook
 from criteria.models import CriteriaSet, Criterion, Threshold
-from tests.factories import make_assessment, make_commune, make_criteria_set, make_user
+from tests.factories import legacy_unit, make_assessment, make_commune, make_criteria_set, make_user
 
 from .workbooks import to_bytes
 
@@ -42,7 +42,7 @@ def admin(client):
 
 
 def province_admin(client, code):
-    user = make_user(role=Role.ADMIN, unit=Province.objects.get(code=code))
+    user = make_user(role=Role.ADMIN, unit=legacy_unit(Province, code))
     client.force_login(user)
     return user
 
@@ -113,7 +113,7 @@ def test_province_admin_opens_their_own_variant(client):
 
 
 def test_province_admin_cannot_upload_another_provinces_set(client):
-    other = make_criteria_set(n_criteria=1, province=Province.objects.get(code="42"))
+    other = make_criteria_set(n_criteria=1, province=legacy_unit(Province, "42"))
     make_assessment(unit=make_commune(), criteria_set=other)
     province_admin(client, "80")
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from communes.enums import Role
 from communes.models import Commune, District, Province
 from communes.resources import COLUMNS, CommuneResource, DistrictResource
-from tests.factories import make_commune, make_district, make_province, make_user
+from tests.factories import legacy_unit, make_commune, make_district, make_province, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_reimporting_the_same_units_changes_nothing_and_a_new_name_updates():
     assert totals(created) == {"new": 2}
     assert totals(again) == {"skip": 2}
     assert totals(renamed) == {"update": 1, "skip": 1}
-    commune = Commune.objects.get(code=rows[1][0])
+    commune = legacy_unit(Commune, rows[1][0])
     assert (commune.name, commune.district, commune.province) == (
         "Xã Hai Mới",
         district,
@@ -125,7 +125,7 @@ def test_district_parent_is_a_province_code():
     result = DistrictResource().import_data(dataset(rows, headers), dry_run=False)
 
     assert not result.has_validation_errors()
-    assert District.objects.get(code="99123").province == province
+    assert legacy_unit(District, "99123").province == province
 
 
 # -- Through the admin --------------------------------------------------------------------
@@ -174,7 +174,7 @@ def test_admin_import_is_a_dry_run_then_a_confirmation(admin_client):
 
 
 def test_non_admin_staff_has_no_import_button(client):
-    province = Province.objects.get(code="80")
+    province = legacy_unit(Province, "80")
     user = make_user(role=Role.PROVINCE_OFFICE, unit=province, is_staff=True, is_superuser=True)
     client.force_login(user)
 

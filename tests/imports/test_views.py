@@ -10,7 +10,7 @@ from django.urls import reverse
 from communes.enums import AssessmentStatus, Role
 from communes.models import Province
 from criteria.models import Assessment, CriteriaSet
-from tests.factories import make_user
+from tests.factories import legacy_unit, make_user
 
 from .workbooks import TAN_TRU
 
@@ -116,12 +116,12 @@ def test_errors_page_links_the_highlighted_workbook(client):
 
 
 def test_province_admin_imports_in_their_province_only(client):
-    long_an = Province.objects.get(code="80")
+    long_an = legacy_unit(Province, "80")
     user = make_user(role=Role.ADMIN, unit=long_an)
     client.force_login(user)
 
     inside = post_file(client, province=long_an)
-    outside = post_file(client, province=Province.objects.get(code="42"))
+    outside = post_file(client, province=legacy_unit(Province, "42"))
 
     assert inside.status_code == 302
     # Another province is not even a choice for them.
@@ -129,7 +129,7 @@ def test_province_admin_imports_in_their_province_only(client):
 
 
 def test_province_admin_of_another_province_finds_no_communes(client):
-    ha_tinh = Province.objects.get(code="42")
+    ha_tinh = legacy_unit(Province, "42")
     client.force_login(make_user(role=Role.ADMIN, unit=ha_tinh))
 
     response = post_file(client, province=ha_tinh)
@@ -224,7 +224,7 @@ def test_non_admins_cannot_download_exports_or_templates(client, username):
 
 
 def test_province_admin_exports_only_their_province_and_not_other_variants(client):
-    long_an = Province.objects.get(code="80")
+    long_an = legacy_unit(Province, "80")
     client.force_login(make_user(role=Role.ADMIN, unit=long_an))
 
     own = _sheet(client.get(reverse("imports:export", args=["NTM_XA_2021_2025"])))
@@ -237,7 +237,7 @@ def test_province_admin_exports_only_their_province_and_not_other_variants(clien
 def test_matrix_template_has_the_sets_criteria_and_the_districts_communes(client):
     from communes.models import District
 
-    tan_tru = District.objects.get(code="805")
+    tan_tru = legacy_unit(District, "805")
     login(client, "admin")
 
     response = client.get(

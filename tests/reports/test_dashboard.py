@@ -22,6 +22,7 @@ from reports.dashboard import (
     district_dashboard,
 )
 from tests.factories import (
+    legacy_unit,
     make_assessment,
     make_commune,
     make_criteria_set,
@@ -47,7 +48,7 @@ def client(client):
 
 def board(code, **filters):
     filters.setdefault("as_of", TODAY)
-    return district_dashboard(District.objects.get(code=code), **filters)
+    return district_dashboard(legacy_unit(District, code), **filters)
 
 
 def row_named(dashboard, name):
@@ -108,7 +109,7 @@ def test_dashboard_default_set_is_the_one_most_communes_are_assessed_on():
 def test_dashboard_set_choice_counts_communes_not_assessments():
     # One commune assessed many times must not outweigh several communes assessed once.
     ntm = CriteriaSet.objects.get(code="NTM_XA_2016_2020")
-    ky_tay = Commune.objects.get(code="18793")
+    ky_tay = legacy_unit(Commune, "18793")
     for day in range(1, 6):
         record_assessment(
             unit=ky_tay,
@@ -121,7 +122,7 @@ def test_dashboard_set_choice_counts_communes_not_assessments():
         s.code: s.commune_count
         for s in area_sets(
             area_assessments(
-                district_communes(District.objects.get(code="447")), datetime.date(2024, 1, 1)
+                district_communes(legacy_unit(District, "447")), datetime.date(2024, 1, 1)
             )
         )
     }

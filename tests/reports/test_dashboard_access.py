@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from communes.enums import Role
 from communes.models import Commune, District, Province
-from tests.factories import make_user
+from tests.factories import legacy_unit, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def login(client, role, unit=None):
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_owner_office_sees_it(client, view):
-    login(client, Role.DISTRICT_OFFICE, District.objects.get(code="447"))
+    login(client, Role.DISTRICT_OFFICE, legacy_unit(District, "447"))
 
     response = client.get(reverse(view, args=["447"]))
 
@@ -41,35 +41,35 @@ def test_district_dashboard_owner_office_sees_it(client, view):
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_province_office_above_sees_it(client, view):
-    login(client, Role.PROVINCE_OFFICE, Province.objects.get(code="42"))
+    login(client, Role.PROVINCE_OFFICE, legacy_unit(Province, "42"))
 
     assert client.get(reverse(view, args=["447"])).status_code == 200
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_province_admin_above_sees_it(client, view):
-    login(client, Role.ADMIN, Province.objects.get(code="42"))
+    login(client, Role.ADMIN, legacy_unit(Province, "42"))
 
     assert client.get(reverse(view, args=["447"])).status_code == 200
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_other_district_office_gets_404(client, view):
-    login(client, Role.DISTRICT_OFFICE, District.objects.get(code="400"))
+    login(client, Role.DISTRICT_OFFICE, legacy_unit(District, "400"))
 
     assert client.get(reverse(view, args=["447"])).status_code == 404
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_other_province_office_gets_404(client, view):
-    login(client, Role.PROVINCE_OFFICE, Province.objects.get(code="38"))
+    login(client, Role.PROVINCE_OFFICE, legacy_unit(Province, "38"))
 
     assert client.get(reverse(view, args=["447"])).status_code == 404
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_district_dashboard_commune_official_inside_gets_403_with_reason(client, view):
-    login(client, Role.COMMUNE_OFFICIAL, Commune.objects.get(code="18838"))
+    login(client, Role.COMMUNE_OFFICIAL, legacy_unit(Commune, "18838"))
 
     response = client.get(reverse(view, args=["447"]))
 
@@ -80,7 +80,7 @@ def test_district_dashboard_commune_official_inside_gets_403_with_reason(client,
 
 
 def test_district_dashboard_commune_official_elsewhere_gets_404(client):
-    login(client, Role.COMMUNE_OFFICIAL, Commune.objects.get(code="18838"))
+    login(client, Role.COMMUNE_OFFICIAL, legacy_unit(Commune, "18838"))
 
     assert client.get(reverse("reports:district_dashboard", args=["400"])).status_code == 404
 

@@ -12,6 +12,7 @@ from communes.models import Province
 from criteria.enums import Title
 from reports.dashboard import national_ranking, province_dashboard
 from tests.factories import (
+    legacy_unit,
     make_assessment,
     make_commune,
     make_criteria_set,
@@ -109,7 +110,7 @@ def test_province_dashboard_page(client, area):
 
 
 def test_province_dashboard_hatinh_counts_ky_anh_row():
-    board = province_dashboard(Province.objects.get(code="42"), as_of=TODAY)
+    board = province_dashboard(legacy_unit(Province, "42"), as_of=TODAY)
 
     ky_anh = next(s for s in board.districts if s.district.code == "447")
     assert ky_anh.headline.communes == len(
@@ -148,20 +149,18 @@ def test_province_dashboard_access(client, view):
     url = reverse(view, args=["42"])
     assert client.get(url).status_code == 302
 
-    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=Province.objects.get(code="42")))
+    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=legacy_unit(Province, "42")))
     assert client.get(url).status_code == 200
 
-    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=Province.objects.get(code="38")))
+    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=legacy_unit(Province, "38")))
     assert client.get(url).status_code == 404
 
-    client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=District.objects.get(code="447")))
+    client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=legacy_unit(District, "447")))
     response = client.get(url)
     assert response.status_code == 403
     assert "covers only part of Tỉnh Hà Tĩnh" in response.content.decode()
 
-    client.force_login(
-        make_user(role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code="18838"))
-    )
+    client.force_login(make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, "18838")))
     assert client.get(url).status_code == 403
 
 
@@ -218,7 +217,7 @@ def test_national_dashboard_bad_date_is_400_not_today(client):
 
 
 def test_national_dashboard_province_office_sees_only_its_province(client):
-    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=Province.objects.get(code="42")))
+    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=legacy_unit(Province, "42")))
 
     html = client.get(reverse("reports:national_dashboard")).content.decode()
 
@@ -229,7 +228,7 @@ def test_national_dashboard_province_office_sees_only_its_province(client):
 def test_national_dashboard_below_province_level_is_404(client):
     from communes.models import District
 
-    client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=District.objects.get(code="447")))
+    client.force_login(make_user(role=Role.DISTRICT_OFFICE, unit=legacy_unit(District, "447")))
 
     assert client.get(reverse("reports:national_dashboard")).status_code == 404
 

@@ -56,6 +56,7 @@ from criteria.models import (
     Threshold,
 )
 from tests.factories import (
+    legacy_unit,
     make_assessment,
     make_recognition,
     make_statistic,
@@ -123,7 +124,7 @@ class World:
         users["province_admin"] = make_user(
             "hatinh-admin",
             role=Role.ADMIN,
-            unit=Province.objects.get(code=HA_TINH),
+            unit=legacy_unit(Province, HA_TINH),
             password=None,
             is_staff=True,
         )
@@ -131,13 +132,13 @@ class World:
         users["other_commune"] = make_user(
             "kylac",
             role=Role.COMMUNE_OFFICIAL,
-            unit=Commune.objects.get(code=KY_LAC),
+            unit=legacy_unit(Commune, KY_LAC),
             password=None,  # no slow hashing: the tests log in with force_login
         )
         users["other_district"] = make_user(
             "honglinh",
             role=Role.DISTRICT_OFFICE,
-            unit=District.objects.get(code=HONG_LINH),
+            unit=legacy_unit(District, HONG_LINH),
             password=None,
         )
         return {
@@ -156,7 +157,7 @@ class World:
         """A draft of Lâm Hợp, started by its official."""
         return workflow.start_assessment(
             user=User.objects.get(username="lamhop"),
-            unit=Commune.objects.get(code=LAM_HOP),
+            unit=legacy_unit(Commune, LAM_HOP),
             criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
             assessed_on=datetime.date(2020, 10, 15),
         )
@@ -165,7 +166,7 @@ class World:
     def far_draft(self):
         """A draft of a Long An commune: outside every subtree but the national one."""
         return make_assessment(
-            unit=Commune.objects.get(code=FAR_COMMUNE),
+            unit=legacy_unit(Commune, FAR_COMMUNE),
             criteria_set=CriteriaSet.objects.get(code=NATIONAL_SET),
             status=AssessmentStatus.DRAFT,
         )
@@ -191,11 +192,11 @@ class World:
 
     @cached_property
     def recognition(self):
-        return make_recognition(unit=Commune.objects.get(code=LAM_HOP))
+        return make_recognition(unit=legacy_unit(Commune, LAM_HOP))
 
     @cached_property
     def far_recognition(self):
-        return make_recognition(unit=Commune.objects.get(code=FAR_COMMUNE))
+        return make_recognition(unit=legacy_unit(Commune, FAR_COMMUNE))
 
     def admin_object(self, model, *, far=False):
         """An object of ``model`` for the admin's object pages, with a history row: inside Hà
@@ -211,12 +212,12 @@ class World:
         return {}
 
     def _make_admin_object(self, model, far):
-        commune = Commune.objects.get(code=FAR_COMMUNE if far else LAM_HOP)
+        commune = legacy_unit(Commune, FAR_COMMUNE if far else LAM_HOP)
         draft = self.far_draft if far else self.draft
         if model is Province:
-            return Province.objects.get(code=FAR_PROVINCE if far else HA_TINH)
+            return legacy_unit(Province, FAR_PROVINCE if far else HA_TINH)
         if model is District:
-            return District.objects.get(code=FAR_DISTRICT if far else KY_ANH)
+            return legacy_unit(District, FAR_DISTRICT if far else KY_ANH)
         if model is Commune:
             return commune
         if model is Village:
@@ -567,7 +568,7 @@ RULES = {
         {
             "Lâm Hợp": lambda w: [
                 ContentType.objects.get_for_model(Commune).pk,
-                Commune.objects.get(code=LAM_HOP).pk,
+                legacy_unit(Commune, LAM_HOP).pk,
             ]
         },
         {"Lâm Hợp": STAFF_ONLY(404)},

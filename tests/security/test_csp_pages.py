@@ -17,6 +17,7 @@ from communes.models import Commune
 from criteria import workflow
 from criteria.models import CriteriaSet
 from criteria.workflow import CriterionInput
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -80,7 +81,7 @@ def dossiers(settings, tmp_path):
     """A draft with evidence, and a recognised dossier of Lâm Hợp."""
     settings.MEDIA_ROOT = tmp_path
     lamhop, kyanh, hatinh = user("lamhop"), user("kyanh"), user("hatinh")
-    lam_hop = Commune.objects.get(code=LAM_HOP)
+    lam_hop = legacy_unit(Commune, LAM_HOP)
     criteria_set = CriteriaSet.objects.get(code=HATINH_SET)
 
     def start(day):

@@ -23,6 +23,7 @@ from criteria.services import record_assessment
 from criteria.workflow import CriterionInput
 from ntm_portal.backup import backed_up_models
 from reports import cache as report_cache
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def user(username):
 def draft():
     return workflow.start_assessment(
         user=user("lamhop"),
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
         assessed_on=datetime.date(2020, 10, 1),
     )
@@ -168,7 +169,7 @@ def test_record_assessment_failing_at_any_write_records_nothing():
 
     def record():
         record_assessment(
-            unit=Commune.objects.get(code=LAM_HOP),
+            unit=legacy_unit(Commune, LAM_HOP),
             criteria_set=criteria_set,
             assessed_on=datetime.date(2019, 6, 1),
             results={n: (ResultStatus.MET, "") for n in numbers},

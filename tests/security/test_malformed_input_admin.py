@@ -23,7 +23,13 @@ from criteria.models import (
     Target,
     Threshold,
 )
-from tests.factories import make_assessment, make_recognition, make_target, make_village
+from tests.factories import (
+    legacy_unit,
+    make_assessment,
+    make_recognition,
+    make_target,
+    make_village,
+)
 from tests.security.test_malformed_input import (
     BAD_DATES,
     BAD_NUMBERS,
@@ -132,7 +138,7 @@ COMMUNE_CASES = {
 @pytest.mark.parametrize("case", COMMUNE_CASES)
 def test_commune_change_form_refuses_malformed_input(admin, case):
     spoiled, error = COMMUNE_CASES[case]
-    commune = Commune.objects.get(code=LAM_HOP)
+    commune = legacy_unit(Commune, LAM_HOP)
     url = admin_url(commune)
     data = {**page_data(admin, url), **spoiled}
     watched = [Commune.objects.filter(pk=commune.pk), Commune.objects.filter(code__startswith="1")]
@@ -140,7 +146,7 @@ def test_commune_change_form_refuses_malformed_input(admin, case):
 
 
 def test_commune_name_typed_with_combining_marks_is_stored_precomposed(admin):
-    commune = Commune.objects.get(code=LAM_HOP)
+    commune = legacy_unit(Commune, LAM_HOP)
     url = admin_url(commune)
     response = admin.post(url, {**page_data(admin, url), "name": f"Xã {LAM_HOP_NFD}"})
     assert response.status_code == 302
@@ -167,7 +173,7 @@ DISTRICT_CASES = {
 @pytest.mark.parametrize("case", DISTRICT_CASES)
 def test_district_add_form_refuses_malformed_input(admin, case):
     spoiled, error = DISTRICT_CASES[case]
-    province = Province.objects.get(code="42")
+    province = legacy_unit(Province, "42")
     data = {
         "code": "90001",
         "name": "Huyện Thử",
@@ -191,7 +197,7 @@ def test_district_add_form_refuses_malformed_input(admin, case):
     ids=["region", "kind", "name-rtl"],
 )
 def test_province_change_form_refuses_malformed_input(admin, spoiled, error):
-    province = Province.objects.get(code="42")
+    province = legacy_unit(Province, "42")
     url = admin_url(province)
     data = {**page_data(admin, url), **spoiled}
     assert_refused(admin, url, data, error, [Province.objects.filter(pk=province.pk)])
@@ -371,7 +377,7 @@ def test_threshold_inline_of_the_indicator_refuses_an_impossible_value(admin):
 
 @pytest.fixture
 def assessment():
-    commune = Commune.objects.get(code=LAM_HOP)
+    commune = legacy_unit(Commune, LAM_HOP)
     return make_assessment(
         unit=commune,
         criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
@@ -457,7 +463,7 @@ def test_assessment_inlines_refuse_malformed_rows(admin, assessment, case):
 
 @pytest.fixture
 def recognition():
-    return make_recognition(unit=Commune.objects.get(code=LAM_HOP))
+    return make_recognition(unit=legacy_unit(Commune, LAM_HOP))
 
 
 RECOGNITION_CASES = {
@@ -504,7 +510,7 @@ TARGET_CASES = {
 @pytest.mark.parametrize("case", TARGET_CASES)
 def test_target_add_form_refuses_malformed_input(admin, case):
     spoiled, error = TARGET_CASES[case]
-    commune = Commune.objects.get(code=LAM_HOP)
+    commune = legacy_unit(Commune, LAM_HOP)
     if spoiled == "taken":
         make_target(unit=commune, title="ntmnc")
         spoiled = {"title": "ntmnc"}

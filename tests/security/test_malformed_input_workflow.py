@@ -26,7 +26,7 @@ from criteria.models import (
     Recognition,
 )
 from criteria.workflow import CriterionInput
-from tests.factories import make_criteria_set
+from tests.factories import legacy_unit, make_criteria_set
 from tests.security.test_malformed_input import (
     BAD_DATES,
     BAD_NUMBERS,
@@ -61,7 +61,7 @@ def user(username):
 def start(set_code=HATINH_SET, day=datetime.date(2020, 10, 15)):
     return workflow.start_assessment(
         user=user("lamhop"),
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code=set_code),
         assessed_on=day,
         copy_previous=False,
@@ -184,7 +184,7 @@ def test_start_refuses_malformed_input(client, case):
     if data == "district-set":
         data = {"criteria_set": CriteriaSet.objects.filter(level="district").first().pk}
     elif data == "long-an-set":
-        other = make_criteria_set(province=Province.objects.get(code="80"))
+        other = make_criteria_set(province=legacy_unit(Province, "80"))
         data = {"criteria_set": other.pk}
     data = {"criteria_set": _hatinh_pk(), "assessed_on": "2020-10-15", **data}
     en(client, "lamhop")

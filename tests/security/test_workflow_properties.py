@@ -20,7 +20,7 @@ from criteria import workflow
 from criteria.models import Assessment, AssessmentEvent, CriteriaSet, Recognition
 from criteria.services import AssessmentError
 from criteria.workflow import CriterionInput, WorkflowError
-from tests.factories import make_district, make_user
+from tests.factories import legacy_unit, make_district, make_user
 
 # Hypothesis caches Unicode tables in a .hypothesis/ directory; keep it out of the work tree.
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "ntm-portal-hypothesis")
@@ -115,7 +115,7 @@ def take(action, user, assessment, text, days):
     if action == "start":
         return workflow.start_assessment(
             user=user,
-            unit=Commune.objects.get(code=LAM_HOP),
+            unit=legacy_unit(Commune, LAM_HOP),
             criteria_set=assessment.criteria_set,
             assessed_on=assessment.assessed_on + datetime.timedelta(days=days),
         )
@@ -204,7 +204,7 @@ def test_any_sequence_of_steps_leaves_the_dossier_valid(people, steps):
     with transaction.atomic():
         dossier = workflow.start_assessment(
             user=people["lamhop"],
-            unit=Commune.objects.get(code=LAM_HOP),
+            unit=legacy_unit(Commune, LAM_HOP),
             criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
             assessed_on=datetime.date(2020, 10, 1),
         )
@@ -237,7 +237,7 @@ def test_any_sequence_of_steps_leaves_the_dossier_valid(people, steps):
 def test_return_refuses_a_reason_with_no_visible_character(people, reason):
     dossier = workflow.start_assessment(
         user=people["lamhop"],
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
         assessed_on=datetime.date(2020, 10, 1),
     )

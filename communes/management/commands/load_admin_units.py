@@ -12,8 +12,10 @@ from communes.services import (
 
 class Command(BaseCommand):
     help = (
-        "Load Vietnam's provinces, districts and communes (the pre-2025 list with GSO codes, "
-        "from the vietnam-provinces package). Idempotent; never deletes a unit."
+        "Load Vietnam's administrative units of both eras from the vietnam-provinces package: "
+        "the pre-2025 provinces, districts and communes (until 30/06/2025), the provinces and "
+        "communes since 01/07/2025, and the lineage between them. Idempotent; never deletes "
+        "a unit."
     )
 
     def add_arguments(self, parser):
@@ -22,8 +24,9 @@ class Command(BaseCommand):
             action="append",
             metavar="CODE",
             help=(
-                "Load districts and communes of this province only (GSO code, e.g. 42); "
-                "repeatable. All 63 provinces are loaded either way."
+                "Load districts and communes of this province only (GSO code, e.g. 42; in each "
+                "era where the code exists); repeatable. All provinces of both eras are "
+                "loaded either way."
             ),
         )
 
@@ -52,6 +55,8 @@ class Command(BaseCommand):
             "districts": step.districts.total,
             "communes": step.communes.total,
         }
+        if step.since is not None:
+            line += " " + _("(since %(date)s)") % {"date": step.since.strftime("%d/%m/%Y")}
         if self.verbosity >= 2:
             changes = step.districts + step.communes
             line += " " + _("(%(created)d created, %(updated)d updated)") % {
@@ -62,9 +67,13 @@ class Command(BaseCommand):
 
     def show_summary(self, summary: AdminUnitLoadSummary):
         rows = [
-            (_("Provinces"), summary.provinces),
-            (_("Districts"), summary.districts),
-            (_("Communes"), summary.communes),
+            (_("Provinces until 30/06/2025"), summary.provinces),
+            (_("Districts until 30/06/2025"), summary.districts),
+            (_("Communes until 30/06/2025"), summary.communes),
+            (_("Provinces since 01/07/2025"), summary.new_provinces),
+            (_("Communes since 01/07/2025"), summary.new_communes),
+            (_("Province lineage links"), summary.province_links),
+            (_("Commune lineage links"), summary.commune_links),
         ]
         header = ("", _("created"), _("updated"), _("unchanged"))
         table = [header] + [
@@ -84,6 +93,15 @@ class Command(BaseCommand):
         )
         if kinds:
             self.stdout.write(_("Communes by kind: %(kinds)s") % {"kinds": kinds})
+
+        if summary.links_skipped:
+            self.stdout.write(
+                _(
+                    "%(n)d links of the conversion table were skipped: their old or new unit "
+                    "is not loaded (another province, or a code the pre-2025 list lacks)."
+                )
+                % {"n": summary.links_skipped}
+            )
 
         totals = summary.totals
         counts = _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
