@@ -20,6 +20,8 @@ from .thresholds import reaches
 from .workflow import (
     VALUE_DECIMALS,
     VALUE_LIMIT,
+    ConditionInput,
+    ConditionLine,
     CriterionInput,
     IndicatorInput,
     disagreements,
@@ -125,6 +127,55 @@ class RecognitionForm(forms.Form):
     decision_number = VisibleCharField(label=_("Decision number"), max_length=60)
     decided_on = PastDateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
     signer = VisibleCharField(label=_("Signed by"), max_length=200)
+
+
+class ConditionsForm(forms.Form):
+    """The conditions of the recognition procedure, each "met" / "not met" / not yet checked,
+    with the evidence it rests on. Built from the set's conditions (RecognitionGate)."""
+
+    CHOICES = [("", _("Not yet checked")), ("yes", _("Met")), ("no", _("Not met"))]
+
+    def __init__(self, *args, lines: list[ConditionLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            pk, check = line.condition.pk, line.check
+            self.fields[f"c{pk}_met"] = forms.ChoiceField(
+                label=line.condition.name,
+                choices=self.CHOICES,
+                required=False,
+                widget=forms.RadioSelect,
+                initial="" if check is None else ("yes" if check.is_met else "no"),
+            )
+            self.fields[f"c{pk}_evidence"] = forms.CharField(
+                label=_("Evidence (document, survey result, confirmation)"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=check.evidence if check else "",
+            )
+
+    def rows(self):
+        """(condition, its yes/no field, its evidence field), for the template."""
+        return [
+            (
+                line.condition,
+                self[f"c{line.condition.pk}_met"],
+                self[f"c{line.condition.pk}_evidence"],
+            )
+            for line in self.lines
+        ]
+
+    @property
+    def checks(self) -> dict[int, ConditionInput]:
+        data = self.cleaned_data
+        return {
+            line.condition.pk: ConditionInput(
+                {"yes": True, "no": False}.get(data[f"c{line.condition.pk}_met"]),
+                data[f"c{line.condition.pk}_evidence"],
+            )
+            for line in self.lines
+        }
 
 
 class RevokeForm(forms.Form):

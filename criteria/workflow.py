@@ -34,12 +34,14 @@ from .enums import IndicatorKind
 from .models import (
     Assessment,
     AssessmentEvent,
+    ConditionCheck,
     CriteriaSet,
     CriterionResult,
     Evidence,
     Indicator,
     IndicatorValue,
     Recognition,
+    RecognitionCondition,
     unit_filter,
 )
 from .services import check_assessment_fits
@@ -627,6 +629,166 @@ def submit(*, user, assessment: Assessment) -> Assessment:
     return current
 
 
+# --- The recognition rules: what a dossier must show before it is appraised or recognised -----
+
+
+@dataclass
+class ConditionLine:
+    condition: RecognitionCondition
+    check: ConditionCheck | None
+
+
+@dataclass
+class RecognitionGate:
+    """What the set's rules say of a dossier on one day: every criterion "met" (not basically
+    met, not blank, not a placeholder), the prerequisite title held that day, and every
+    condition of the recognition procedure recorded as met. ``failures`` lists, in plain
+    words, everything that stands in the way; empty means the dossier may go on."""
+
+    criteria_total: int
+    criteria_met: int
+    criteria_basically_met: int
+    failures: list[str]
+    conditions: list[ConditionLine]
+
+    @property
+    def passes(self) -> bool:
+        return not self.failures
+
+
+def recognition_gate(assessment: Assessment, *, on: datetime.date) -> RecognitionGate:
+    """Check ``assessment`` against its set's rules for a decision dated ``on``. Four
+    queries (criteria, results, recognitions held, conditions with their checks)."""
+    criteria_set = assessment.criteria_set
+    criteria = list(criteria_set.criteria.order_by("number"))
+    statuses = dict(assessment.results.values_list("criterion_id", "status"))
+    failures = []
+    met = basically = 0
+    for criterion in criteria:
+        status = statuses.get(criterion.pk)
+        label = f"{criterion.number}. {criterion.name}"
+        if criterion.is_placeholder:
+            failures.append(
+                _("Criterion %(criterion)s has no source text yet: it cannot be judged.")
+                % {"criterion": label}
+            )
+        if status == ResultStatus.MET:
+            met += 1 if not criterion.is_placeholder else 0
+        elif status == ResultStatus.BASICALLY_MET:
+            basically += 1
+            failures.append(
+                _("Criterion %(criterion)s is only basically met.") % {"criterion": label}
+            )
+        elif status == ResultStatus.NOT_MET:
+            failures.append(_("Criterion %(criterion)s is not met.") % {"criterion": label})
+        else:
+            failures.append(_("Criterion %(criterion)s has no result.") % {"criterion": label})
+    prerequisite = criteria_set.prerequisite
+    if prerequisite is not None:
+        held = (
+            Recognition.objects.filter(unit_filter(assessment.unit), title=prerequisite.title)
+            .active(on=on)
+            .exists()
+        )
+        if not held:
+            failures.append(
+                _(
+                    "The unit does not hold the title “%(title)s” on %(day)s, which this set "
+                    "requires first."
+                )
+                % {"title": prerequisite.get_title_display(), "day": f"{on:%d/%m/%Y}"}
+            )
+    checks = {c.condition_id: c for c in assessment.condition_checks.all()}
+    lines = []
+    for condition in criteria_set.conditions.order_by("order", "code"):
+        check = checks.get(condition.pk)
+        lines.append(ConditionLine(condition, check))
+        if check is None:
+            failures.append(
+                _("Condition not yet recorded: %(condition)s.") % {"condition": condition.name}
+            )
+        elif not check.is_met:
+            failures.append(_("Condition not met: %(condition)s.") % {"condition": condition.name})
+    return RecognitionGate(
+        criteria_total=len(criteria),
+        criteria_met=met,
+        criteria_basically_met=basically,
+        failures=failures,
+        conditions=lines,
+    )
+
+
+def _enforce_gate(assessment: Assessment, *, on: datetime.date, refusal: str) -> None:
+    gate = recognition_gate(assessment, on=on)
+    if not gate.passes:
+        raise WorkflowError(f"{refusal} {' '.join(gate.failures)}")
+
+
+@dataclass
+class ConditionInput:
+    is_met: bool | None = None
+    evidence: str = ""
+
+
+def may_record_conditions(user, assessment: Assessment) -> bool:
+    appraisable = (S.VERIFIED,) + (() if has_district_tier(assessment) else (S.SUBMITTED,))
+    return is_province_office_for(user, assessment) and assessment.status in (
+        *appraisable,
+        S.APPRAISED,
+    )
+
+
+@transaction.atomic
+def record_conditions(
+    *, user, assessment: Assessment, checks: dict[int, ConditionInput]
+) -> Assessment:
+    """The province records the conditions of the recognition procedure (yes/no with the
+    evidence) for a dossier it is appraising or about to recognise.
+
+    ``checks`` maps condition id -> ConditionInput; ``is_met`` None clears the finding.
+    Side effects: creates, updates or deletes ConditionCheck rows (with history). Raises
+    WorkflowError, writing nothing, for a condition outside the set or a "yes" without
+    evidence.
+    """
+    current = _locked(assessment)
+    if not is_province_office_for(user, current):
+        raise WorkflowError(
+            _("Only the provincial coordination office records the recognition conditions."),
+            kind="forbidden",
+        )
+    appraisable = (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,))
+    _expect(current, (*appraisable, S.APPRAISED))
+    conditions = {c.pk: c for c in current.criteria_set.conditions.all()}
+    if set(checks) - set(conditions):
+        raise WorkflowError(_("The form lists a condition that is not in this set."))
+    cleaned = {pk: ConditionInput(c.is_met, visible_text(c.evidence)) for pk, c in checks.items()}
+    bare = [conditions[pk].name for pk, c in cleaned.items() if c.is_met and not c.evidence]
+    if bare:
+        raise WorkflowError(
+            _("Say what each condition marked met rests on (evidence missing: %(names)s).")
+            % {"names": "; ".join(bare)}
+        )
+    existing = {c.condition_id: c for c in current.condition_checks.all()}
+    for pk, entered in cleaned.items():
+        row = existing.get(pk)
+        if entered.is_met is None:
+            if row is not None:
+                row.delete()
+            continue
+        if row is None:
+            ConditionCheck.objects.create(
+                assessment=current,
+                condition_id=pk,
+                is_met=entered.is_met,
+                evidence=entered.evidence,
+                checked_by=user,
+            )
+        elif (row.is_met, row.evidence) != (entered.is_met, entered.evidence):
+            row.is_met, row.evidence, row.checked_by = entered.is_met, entered.evidence, user
+            row.save()
+    return current
+
+
 # --- District and province: verify, appraise, return, recognise --------------------------------
 
 
@@ -692,13 +854,19 @@ def verify(*, user, assessment: Assessment) -> Assessment:
 @transaction.atomic
 def appraise(*, user, assessment: Assessment) -> Assessment:
     """The province appraises (thẩm định); where there is no district, straight from
-    SUBMITTED. Side effects: status APPRAISED, an event."""
+    SUBMITTED. Refused, writing nothing, unless the dossier passes ``recognition_gate`` on
+    the day of appraisal. Side effects: status APPRAISED, an event."""
     current = _locked(assessment)
     if not is_province_office_for(user, current):
         raise WorkflowError(
             _("Only the provincial coordination office appraises this dossier."), kind="forbidden"
         )
     _expect(current, (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,)))
+    _enforce_gate(
+        current,
+        on=timezone.localdate(),
+        refusal=_("The dossier cannot be appraised under the set's rules:"),
+    )
     previous = current.status
     current.status = S.APPRAISED
     current.version += 1
@@ -711,7 +879,8 @@ def appraise(*, user, assessment: Assessment) -> Assessment:
 def recognise(
     *, user, assessment: Assessment, decision_number: str, decided_on: datetime.date, signer: str
 ) -> Recognition:
-    """Record the chairman's recognition decision for an appraised dossier.
+    """Record the chairman's recognition decision for an appraised dossier. Refused,
+    writing nothing, unless the dossier passes ``recognition_gate`` on ``decided_on``.
 
     Side effects: status RECOGNISED, a Recognition of the set's title (with history), an
     event, an email to the commune's officials.
@@ -729,6 +898,9 @@ def recognise(
         raise WorkflowError(_("The decision cannot be dated before the assessment."))
     if decided_on > timezone.localdate():
         raise WorkflowError(_("The date cannot be in the future."))
+    _enforce_gate(
+        current, on=decided_on, refusal=_("The dossier cannot be recognised under the set's rules:")
+    )
     commune = commune_of(current)
     province = commune.province if commune else current.district.province
     recognition = Recognition(
@@ -738,8 +910,9 @@ def recognise(
         decision_number=decision_number,
         decided_on=decided_on,
         signer=signer,
-        # "Chủ tịch UBND tỉnh Hà Tĩnh": the unit's kind is lower case inside a phrase.
-        authority=_("Chairman of the People's Committee of %(province)s")
+        # The issuing body; who signed (the chairman, or a vice-chairman for him) is the
+        # signer as typed. "UBND tỉnh Hà Tĩnh": the kind is lower case inside a phrase.
+        authority=_("People's Committee of %(province)s")
         % {"province": province.name[:1].lower() + province.name[1:]},
     )
     recognition.unit = current.unit
