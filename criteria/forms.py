@@ -24,6 +24,7 @@ from .workflow import (
     ConditionLine,
     CriterionInput,
     IndicatorInput,
+    decidable,
     disagreements,
 )
 
@@ -245,10 +246,17 @@ class CriterionEntry:
     note: str = ""
     disagreement: str = ""
     error: str = ""
+    # The result the indicator values give, where every indicator has a threshold that
+    # applies to the commune and a value: a proposal the official may disagree with (a note).
+    proposed: str = ""
 
     @property
     def criterion(self):
         return self.block.criterion
+
+    @property
+    def proposed_label(self) -> str:
+        return str(ResultStatus(self.proposed).label) if self.proposed else ""
 
     @property
     def prefix(self) -> str:
@@ -401,6 +409,12 @@ class EntryForm:
         for _name, entries in self.groups:
             for entry in entries:
                 entry.disagreement = found.get(entry.criterion.pk, "")
+                items = entry.indicators
+                if items and all(
+                    decidable(i.indicator, i.threshold) and i.reaches is not None for i in items
+                ):
+                    met_all = all(i.reaches for i in items)
+                    entry.proposed = ResultStatus.MET if met_all else ResultStatus.NOT_MET
 
     def expected_version(self) -> int | None:
         if not (isinstance(self.version, str) and self.version.isascii()):

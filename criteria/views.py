@@ -154,6 +154,7 @@ def _render_dossier(request, assessment, *, status=200, error="", forms=None):
         "can_audit": _can_audit(user),
         "gate": gate,
         "conditions_form": conditions_form,
+        "submit_blockers": workflow.submit_blockers(assessment) if "submit" in actions else [],
     }
     return render(request, "criteria/assessment_detail.html", context, status=status)
 

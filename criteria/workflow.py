@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -334,6 +334,68 @@ def disagreements(assessment, results: dict[int, CriterionInput], met: dict[int,
     return found
 
 
+def submit_blockers(assessment: Assessment) -> list[str]:
+    """What stops the commune from submitting its dossier, in plain words; empty when it may.
+    A result for every criterion; no criterion whose result contradicts its indicator values
+    without a note explaining it; no criterion marked met with an indicator left empty whose
+    threshold applies to the commune (unless a note explains it). Four queries."""
+    criteria_set = assessment.criteria_set
+    criteria = list(
+        criteria_set.criteria.order_by("number").prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.order_by("order", "code"))
+        )
+    )
+    results = {r.criterion_id: r for r in assessment.results.all()}
+    values = {v.indicator_id: v for v in assessment.indicator_values.all()}
+    thresholds = applicable_thresholds(criteria_set, assessment.unit, assessment.assessed_on)
+    blockers = []
+    missing = [str(c.number) for c in criteria if c.pk not in results]
+    if missing:
+        blockers.append(
+            _("Give a result for every criterion before submitting (missing: %(numbers)s).")
+            % {"numbers": ", ".join(missing)}
+        )
+    entered = {pk: CriterionInput(r.status, r.note) for pk, r in results.items()}
+    met = {pk: v.is_met for pk, v in values.items()}
+    by_pk = {c.pk: c for c in criteria}
+    for found in disagreements(assessment, entered, met):
+        if not entered[found.criterion_id].note.strip():
+            blockers.append(
+                _("Criterion %(number)s: %(problem)s Confirm it with a note or correct it.")
+                % {"number": by_pk[found.criterion_id].number, "problem": found.message}
+            )
+    for criterion in criteria:
+        result = results.get(criterion.pk)
+        if result is None or result.status != ResultStatus.MET or result.note.strip():
+            continue
+        empty = [
+            i.code
+            for i in criterion.indicators.all()
+            if decidable(i, thresholds.get(i.pk))
+            and (i.pk not in values or values[i.pk].is_met is None)
+        ]
+        if empty:
+            blockers.append(
+                _(
+                    "Criterion %(number)s is marked met, but indicators %(codes)s have a "
+                    "threshold and no value: enter them, or explain in a note."
+                )
+                % {"number": criterion.number, "codes": ", ".join(empty)}
+            )
+    return blockers
+
+
+def decidable(indicator: Indicator, threshold) -> bool:
+    """Whether a value of ``indicator`` can be judged against ``threshold`` (the one that
+    applies to the commune): a number against a numeric threshold, or a yes/no against a
+    threshold the set states."""
+    if threshold is None:
+        return False
+    if indicator.kind == IndicatorKind.NUMERIC:
+        return threshold.value is not None
+    return indicator.comparison in ("yes", "no")
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -350,8 +412,9 @@ def save_draft(
     Side effects: updates or creates CriterionResult and IndicatorValue rows (with history),
     computes each indicator's ``is_met`` from the threshold that applies to the commune where
     that can be decided, and bumps the assessment's version. Raises ConcurrentEditError when
-    someone saved since ``expected_version`` (nothing is written), and WorkflowError when a
-    status contradicts the indicators without an explaining note.
+    someone saved since ``expected_version`` (nothing is written). A draft always saves what
+    it contains: a status contradicting the indicators, a missing value or a missing result
+    blocks *submitting* (``submit_blockers``), never saving, so nothing typed is lost.
     """
     if not is_commune_official_for(user, assessment):
         raise WorkflowError(
@@ -390,19 +453,6 @@ def save_draft(
         pk: reaches(indicators[pk], thresholds.get(pk), number=v.number, flag=v.flag)
         for pk, v in values.items()
     }
-    unexplained = [
-        d for d in disagreements(current, results, met) if not results[d.criterion_id].note.strip()
-    ]
-    if unexplained:
-        names = ", ".join(str(criteria[d.criterion_id].number) for d in unexplained)
-        raise WorkflowError(
-            _(
-                "Criteria %(numbers)s contradict their indicator values. Confirm each with a "
-                "note explaining the status, or correct it."
-            )
-            % {"numbers": names}
-        )
-
     # Bulk writes, each with its history rows: a full draft was 19 UPDATEs and 19 history
     # INSERTs one by one. They send no signals, so record no report change (reports.cache):
     # a draft is not public, and no report reads it.
@@ -593,7 +643,8 @@ def remove_evidence(*, user, evidence: Evidence) -> None:
 @transaction.atomic
 def submit(*, user, assessment: Assessment) -> Assessment:
     """The commune sends its dossier up: to the district, or straight to the province where
-    there is no district. Side effects: status SUBMITTED, a SUBMITTED event, an email to the
+    there is no district. Refused, writing nothing, while ``submit_blockers`` finds anything.
+    Side effects: status SUBMITTED, a SUBMITTED event, an email to the
     next reviewers."""
     if not is_commune_official_for(user, assessment):
         raise WorkflowError(
@@ -601,14 +652,9 @@ def submit(*, user, assessment: Assessment) -> Assessment:
         )
     current = _locked(assessment)
     _expect(current, (S.DRAFT, S.RETURNED))
-    missing = current.criteria_set.criteria.exclude(
-        pk__in=current.results.values("criterion_id")
-    ).values_list("number", flat=True)
-    if missing:
-        raise WorkflowError(
-            _("Give a result for every criterion before submitting (missing: %(numbers)s).")
-            % {"numbers": ", ".join(map(str, missing))}
-        )
+    blockers = submit_blockers(current)
+    if blockers:
+        raise WorkflowError(" ".join(blockers))
     previous = current.status
     current.status = S.SUBMITTED
     current.version += 1
