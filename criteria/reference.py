@@ -492,10 +492,13 @@ def _ward_items(raw: dict) -> list[dict]:
     items = [criteria[1], criteria[2], criteria[3]]
     infra = criteria[4]
     for n, indicator in enumerate(infra["indicators"], start=4):
+        name, garbled = _without_garbled_label(indicator["name_vi"])
+        if garbled:
+            indicator = {**indicator, "name_vi": name}
         items.append(
             {
                 "number": n,
-                "name_vi": indicator["name_vi"],
+                "name_vi": name,
                 "group": "Điều 8 khoản 4 — hạ tầng đô thị (Bảng 2.1/2A)",
                 "verification": indicator["verification"],
                 "source": infra.get("source"),
@@ -503,10 +506,22 @@ def _ward_items(raw: dict) -> list[dict]:
                 "note": (
                     "Suy luận: mỗi dòng của bảng tiêu chuẩn hạ tầng là một mục của danh mục. "
                     + infra["name_vi"]
+                    + (
+                        " Nhãn của dòng này trong nguồn bị lỗi; cần đối chiếu văn bản gốc."
+                        if garbled
+                        else ""
+                    )
                 ),
             }
         )
     return items
+
+
+def _without_garbled_label(name: str) -> tuple[str, bool]:
+    """The name without the research's "[source label garbled]" remark, and whether it had
+    one (the item's note then says so in Vietnamese)."""
+    cleaned = re.sub(r"\s*\[source label garbled\]", "", name)
+    return cleaned, cleaned != name
 
 
 def _conditions(raw: dict) -> list[dict]:

@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import translation
 
 from communes.models import Commune
 from criteria import selectors
@@ -47,7 +48,8 @@ def names(criteria_set, *numbers):
 
 def test_comparison_counts_only_met_as_gained_or_lost(pair):
     older, newer = pair
-    comparison = selectors.compare(older, newer)
+    with translation.override("vi"):
+        comparison = selectors.compare(older, newer)
     assert comparison.gained == names(older.criteria_set, 6)
     assert comparison.lost == names(older.criteria_set, 4)
     changed = {name: (old, new) for name, old, new in comparison.results_changed}
