@@ -498,7 +498,7 @@ class AssessmentQuerySet(models.QuerySet):
     def with_progress(self):
         """Annotate the computed progress: criteria met / basically met / total, and
         indicators met / recorded / total (the total is the set's declared count where that is
-        larger)."""
+        larger); placeholder items reported met are counted apart (``*_placeholder_met``)."""
         # order_by(): a count needs no order, and the models' default orderings would join
         # criteria_assessment, criteria_criterion and criteria_criteriaset and sort inside every
         # count, for every row (most of the district and province dashboards' SQL time).
@@ -512,11 +512,22 @@ class AssessmentQuerySet(models.QuerySet):
             .values("pk")
         )
         values = IndicatorValue.objects.filter(assessment=OuterRef("pk")).order_by()
+        # A placeholder item (no source text yet) is never counted as met in a figure: it is
+        # counted apart, so the page can say that the reported figure leaned on one.
+        met_results = results.filter(status=ResultStatus.MET)
         return self.annotate(
-            criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
+            criteria_met=SubqueryCount(met_results.filter(criterion__is_placeholder=False)),
+            criteria_placeholder_met=SubqueryCount(
+                met_results.filter(criterion__is_placeholder=True)
+            ),
             criteria_basically_met=SubqueryCount(results.filter(status=ResultStatus.BASICALLY_MET)),
             criteria_total=SubqueryCount(criteria),
-            indicators_met=SubqueryCount(values.filter(is_met=True).values("pk")),
+            indicators_met=SubqueryCount(
+                values.filter(is_met=True, indicator__is_placeholder=False).values("pk")
+            ),
+            indicators_placeholder_met=SubqueryCount(
+                values.filter(is_met=True, indicator__is_placeholder=True).values("pk")
+            ),
             # Zero means the assessment was made at criterion level only: show no "0/N".
             indicators_recorded=SubqueryCount(values.filter(is_met__isnull=False).values("pk")),
             indicators_total=Greatest(

@@ -470,9 +470,20 @@ def _sources(value) -> str:
     return "\n".join(v for v in value if v)
 
 
+# Sets whose indicators are copied from another set's: they take that set's shapes, so an
+# indicator with a unit stays a number (Hà Tĩnh's 10, income in triệu đồng/người, was yes/no).
+SHAPE_FROM = {"HATINH_NTM_XA_2017_2020": "NTM_XA_2016_2020"}
+_UNIT_IN_NAME = re.compile(r"\((triệu đồng[^)]*)\)\s*$")
+
+
 def _shape(set_code: str, code: str, name: str, threshold_text: str | None):
     if (set_code, code) in SHAPES:
         return SHAPES[(set_code, code)]
+    if (SHAPE_FROM.get(set_code), code) in SHAPES:
+        return SHAPES[(SHAPE_FROM[set_code], code)]
+    if unit := _UNIT_IN_NAME.search(name):
+        # A quantity with a unit is a number, never a yes/no.
+        return NUMERIC, unit.group(1), Comparison.AT_LEAST
     text = (threshold_text or "").strip()
     if name.startswith("Tỷ lệ") or "%" in text:
         ceiling = "nghèo" in name or "suy dinh dưỡng" in name
