@@ -164,6 +164,9 @@ class IndicatorLine:
     indicator: Indicator
     value: IndicatorValue | None
     threshold: Threshold | None
+    # No threshold because the reference gives none for the unit's region (not the national
+    # value): "chưa quy định cho vùng này".
+    region_unset: bool = False
 
 
 @dataclass
@@ -216,7 +219,9 @@ def dossier(assessment: Assessment) -> Dossier:
             criterion=criterion,
             result=results.get(criterion.pk),
             indicators=[
-                IndicatorLine(i, values.get(i.pk), thresholds.get(i.pk))
+                IndicatorLine(
+                    i, values.get(i.pk), thresholds.get(i.pk), i.pk in thresholds.region_unset
+                )
                 for i in criterion.indicators.all()
             ],
             evidence=evidence.get(criterion.pk, []),

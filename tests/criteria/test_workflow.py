@@ -125,7 +125,9 @@ def test_contradicting_draft_saves_and_submit_is_refused_with_the_reason(
     django_capture_on_commit_callbacks,
 ):
     a = start(set_code="NTM_XA_2016_2020")
-    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="3.1")
+    # 14.2: pupils going on to upper secondary, ≥ 85 % in the North Central Coast (Lâm Hợp).
+    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="14.2")
+    others = Indicator.objects.filter(criterion=irrigation.criterion).exclude(pk=irrigation.pk)
     # Every other criterion explains in its note why it is met without its indicator values
     # (an empty value with a threshold blocks submitting too: see the next test).
     results = {
@@ -135,7 +137,12 @@ def test_contradicting_draft_saves_and_submit_is_refused_with_the_reason(
     }
     results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "")
     values = {irrigation.pk: IndicatorInput(number=Decimal("70"))}
-    # Marked met while 3.1 is below its threshold: the draft still saves everything typed.
+    for other in others:  # 14.1 yes, 14.3 above its level: only 14.2 contradicts
+        values[other.pk] = IndicatorInput(
+            number=Decimal("50") if other.kind == "numeric" else None,
+            flag=True if other.kind == "boolean" else None,
+        )
+    # Marked met while 14.2 is below its threshold: the draft still saves everything typed.
     saved = workflow.save_draft(
         user=user("lamhop"),
         assessment=a,
@@ -147,8 +154,8 @@ def test_contradicting_draft_saves_and_submit_is_refused_with_the_reason(
     assert (value.value_number, value.is_met) == (Decimal("70"), False)
     assert saved.results.get(criterion_id=irrigation.criterion_id).status == ResultStatus.MET
     blockers = workflow.submit_blockers(saved)
-    assert len(blockers) == 1 and blockers[0].startswith("Criterion 3:")
-    with pytest.raises(WorkflowError, match="Criterion 3: Marked met, but an indicator") as error:
+    assert len(blockers) == 1 and blockers[0].startswith("Criterion 14:")
+    with pytest.raises(WorkflowError, match="Criterion 14: Marked met, but an indicator") as error:
         workflow.submit(user=user("lamhop"), assessment=saved)
     assert error.value.kind == "invalid"
     assert Assessment.objects.get(pk=a.pk).status == S.DRAFT
@@ -168,7 +175,8 @@ def test_contradicting_draft_saves_and_submit_is_refused_with_the_reason(
 
 def test_met_criterion_with_an_empty_value_that_has_a_threshold_blocks_submit():
     a = start(set_code="NTM_XA_2016_2020")
-    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="3.1")
+    # Income: ≥ 36 million đồng in the North Central Coast (Lâm Hợp).
+    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="10")
     results = {pk: CriterionInput(ResultStatus.MET, "Theo biên bản") for pk in all_met(a)}
     results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "")
     saved = workflow.save_draft(
@@ -177,8 +185,8 @@ def test_met_criterion_with_an_empty_value_that_has_a_threshold_blocks_submit():
     assert saved.results.count() == a.criteria_set.criteria.count()
     blockers = workflow.submit_blockers(saved)
     assert len(blockers) == 1
-    assert blockers[0].startswith("Criterion 3 is marked met, but indicators 3.1")
-    with pytest.raises(WorkflowError, match="indicators 3.1"):
+    assert blockers[0].startswith("Criterion 10 is marked met, but indicators 10 ")
+    with pytest.raises(WorkflowError, match="indicators 10 "):
         workflow.submit(user=user("lamhop"), assessment=saved)
 
 
