@@ -20,8 +20,11 @@ from .thresholds import reaches
 from .workflow import (
     VALUE_DECIMALS,
     VALUE_LIMIT,
+    ConditionInput,
+    ConditionLine,
     CriterionInput,
     IndicatorInput,
+    decidable,
     disagreements,
 )
 
@@ -127,6 +130,55 @@ class RecognitionForm(forms.Form):
     signer = VisibleCharField(label=_("Signed by"), max_length=200)
 
 
+class ConditionsForm(forms.Form):
+    """The conditions of the recognition procedure, each "met" / "not met" / not yet checked,
+    with the evidence it rests on. Built from the set's conditions (RecognitionGate)."""
+
+    CHOICES = [("", _("Not yet checked")), ("yes", _("Met")), ("no", _("Not met"))]
+
+    def __init__(self, *args, lines: list[ConditionLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        for line in lines:
+            pk, check = line.condition.pk, line.check
+            self.fields[f"c{pk}_met"] = forms.ChoiceField(
+                label=line.condition.name,
+                choices=self.CHOICES,
+                required=False,
+                widget=forms.RadioSelect,
+                initial="" if check is None else ("yes" if check.is_met else "no"),
+            )
+            self.fields[f"c{pk}_evidence"] = forms.CharField(
+                label=_("Evidence (document, survey result, confirmation)"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=check.evidence if check else "",
+            )
+
+    def rows(self):
+        """(condition, its yes/no field, its evidence field), for the template."""
+        return [
+            (
+                line.condition,
+                self[f"c{line.condition.pk}_met"],
+                self[f"c{line.condition.pk}_evidence"],
+            )
+            for line in self.lines
+        ]
+
+    @property
+    def checks(self) -> dict[int, ConditionInput]:
+        data = self.cleaned_data
+        return {
+            line.condition.pk: ConditionInput(
+                {"yes": True, "no": False}.get(data[f"c{line.condition.pk}_met"]),
+                data[f"c{line.condition.pk}_evidence"],
+            )
+            for line in self.lines
+        }
+
+
 class RevokeForm(forms.Form):
     revoked_on = PastDateField(label=_("Revoked on"), widget=DATE_INPUT, initial=today)
     reason = VisibleCharField(
@@ -194,10 +246,17 @@ class CriterionEntry:
     note: str = ""
     disagreement: str = ""
     error: str = ""
+    # The result the indicator values give, where every indicator has a threshold that
+    # applies to the commune and a value: a proposal the official may disagree with (a note).
+    proposed: str = ""
 
     @property
     def criterion(self):
         return self.block.criterion
+
+    @property
+    def proposed_label(self) -> str:
+        return str(ResultStatus(self.proposed).label) if self.proposed else ""
 
     @property
     def prefix(self) -> str:
@@ -350,6 +409,12 @@ class EntryForm:
         for _name, entries in self.groups:
             for entry in entries:
                 entry.disagreement = found.get(entry.criterion.pk, "")
+                items = entry.indicators
+                if items and all(
+                    decidable(i.indicator, i.threshold) and i.reaches is not None for i in items
+                ):
+                    met_all = all(i.reaches for i in items)
+                    entry.proposed = ResultStatus.MET if met_all else ResultStatus.NOT_MET
 
     def expected_version(self) -> int | None:
         if not (isinstance(self.version, str) and self.version.isascii()):

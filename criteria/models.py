@@ -343,6 +343,49 @@ class Threshold(models.Model):
         return f"{symbol}{value}{(' ' + self.indicator.unit) if self.indicator.unit else ''}"
 
 
+class RecognitionConditionManager(models.Manager):
+    def get_by_natural_key(self, code, set_code):
+        return self.get(code=code, criteria_set__code=set_code)
+
+
+class RecognitionCondition(models.Model):
+    """A condition of the recognition procedure beyond the criteria themselves, e.g. "no
+    outstanding basic-construction debt" (QĐ 18/2022/QĐ-TTg, Điều 4). Data on the set, so a
+    set without such a procedure simply has none; the province records each as yes/no with
+    its evidence (ConditionCheck) before appraising or recognising."""
+
+    criteria_set = models.ForeignKey(
+        CriteriaSet, on_delete=models.CASCADE, related_name="conditions", verbose_name=_("set")
+    )
+    code = models.CharField(_("code"), max_length=16)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    name = models.TextField(_("name"))
+    name_en = models.TextField(_("English name"), blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=200)
+    verification = models.CharField(_("verification"), max_length=24, choices=Verification.choices)
+    source = models.TextField(_("source"), blank=True)
+
+    objects = RecognitionConditionManager()
+
+    class Meta:
+        verbose_name = _("recognition condition")
+        verbose_name_plural = _("recognition conditions")
+        ordering = ["criteria_set", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["criteria_set", "code"], name="condition_code_unique_in_set"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code, *self.criteria_set.natural_key())
+
+    natural_key.dependencies = ["criteria.criteriaset"]
+
+
 # ---------------------------------------------------------------------------------------------
 # What happens to units: assessments, recognitions, targets
 # ---------------------------------------------------------------------------------------------
@@ -455,7 +498,7 @@ class AssessmentQuerySet(models.QuerySet):
     def with_progress(self):
         """Annotate the computed progress: criteria met / basically met / total, and
         indicators met / recorded / total (the total is the set's declared count where that is
-        larger)."""
+        larger); placeholder items reported met are counted apart (``*_placeholder_met``)."""
         # order_by(): a count needs no order, and the models' default orderings would join
         # criteria_assessment, criteria_criterion and criteria_criteriaset and sort inside every
         # count, for every row (most of the district and province dashboards' SQL time).
@@ -469,11 +512,22 @@ class AssessmentQuerySet(models.QuerySet):
             .values("pk")
         )
         values = IndicatorValue.objects.filter(assessment=OuterRef("pk")).order_by()
+        # A placeholder item (no source text yet) is never counted as met in a figure: it is
+        # counted apart, so the page can say that the reported figure leaned on one.
+        met_results = results.filter(status=ResultStatus.MET)
         return self.annotate(
-            criteria_met=SubqueryCount(results.filter(status=ResultStatus.MET)),
+            criteria_met=SubqueryCount(met_results.filter(criterion__is_placeholder=False)),
+            criteria_placeholder_met=SubqueryCount(
+                met_results.filter(criterion__is_placeholder=True)
+            ),
             criteria_basically_met=SubqueryCount(results.filter(status=ResultStatus.BASICALLY_MET)),
             criteria_total=SubqueryCount(criteria),
-            indicators_met=SubqueryCount(values.filter(is_met=True).values("pk")),
+            indicators_met=SubqueryCount(
+                values.filter(is_met=True, indicator__is_placeholder=False).values("pk")
+            ),
+            indicators_placeholder_met=SubqueryCount(
+                values.filter(is_met=True, indicator__is_placeholder=True).values("pk")
+            ),
             # Zero means the assessment was made at criterion level only: show no "0/N".
             indicators_recorded=SubqueryCount(values.filter(is_met__isnull=False).values("pk")),
             indicators_total=Greatest(
@@ -628,6 +682,55 @@ class IndicatorValue(models.Model):
     def __str__(self):
         value = self.value_number if self.value_number is not None else self.value_bool
         return f"{self.indicator.code} = {value}"
+
+
+class ConditionCheck(models.Model):
+    """The province's finding on one recognition condition for one dossier: yes or no, and
+    the evidence it rests on (a report, a survey result, a police confirmation...)."""
+
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="condition_checks",
+        verbose_name=_("assessment"),
+    )
+    condition = models.ForeignKey(
+        RecognitionCondition,
+        on_delete=models.PROTECT,
+        related_name="checks",
+        verbose_name=_("condition"),
+    )
+    is_met = models.BooleanField(_("met"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
+    )
+    checked_at = models.DateTimeField(_("checked"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["checked_at"])
+
+    class Meta:
+        verbose_name = _("condition check")
+        verbose_name_plural = _("condition checks")
+        ordering = ["assessment", "condition__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "condition"], name="condition_check_one_per_condition"
+            ),
+            # A "yes" must say what it rests on; a "no" may be recorded bare.
+            models.CheckConstraint(
+                condition=Q(is_met=False) | ~Q(evidence=""),
+                name="condition_check_met_needs_evidence",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.condition.code}: {'✓' if self.is_met else '✗'}"
 
 
 class RecognitionQuerySet(models.QuerySet):

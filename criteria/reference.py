@@ -135,6 +135,60 @@ SETS: dict[str, SetMeta] = {
 }
 
 
+# --- Conditions of the recognition procedure ------------------------------------------------
+# QĐ 18/2022/QĐ-TTg, Điều 4 (reference §8.1, VERIFIED-SECONDARY through langngheviet.com.vn and
+# lawnet.vn): a commune is recognised NTM, NTM nâng cao or model when it (1) fully meets the set,
+# (2) has no outstanding capital-construction debt under the programme, (3) reaches the required
+# residents' satisfaction and (4) is not "complex" in security and order. (1) is the criteria
+# check itself; (2)-(4) are recorded by the province as yes/no with their evidence. The
+# reference quotes no percentage for (3), so none is written here. Only the 2021-2025 commune
+# sets follow 18/2022; the procedure replacing it for 2026-2030 was not found.
+PROCEDURE_18_2022_SOURCE = "langngheviet.com.vn; lawnet.vn (tóm tắt Điều 4 QĐ 18/2022/QĐ-TTg)"
+PROCEDURE_18_2022 = (
+    (
+        "DK1",
+        "Không còn nợ đọng xây dựng cơ bản (nợ đọng XDCB) trong thực hiện Chương trình "
+        "nông thôn mới",
+        "No outstanding capital-construction debt under the new-rural programme",
+    ),
+    (
+        "DK2",
+        "Đạt tỷ lệ người dân hài lòng theo quy định",
+        "Reaches the required rate of residents' satisfaction",
+    ),
+    (
+        "DK3",
+        "Không thuộc diện phức tạp về an ninh, trật tự theo hướng dẫn của Bộ Công an",
+        "Not classified as complex in security and order (Ministry of Public Security)",
+    ),
+)
+RECOGNITION_CONDITIONS = {
+    code: PROCEDURE_18_2022
+    for code in ("NTM_XA_2021_2025", "NTMNC_XA_2021_2025", "NTM_KIEUMAU_XA_2021_2025")
+}
+
+
+def _condition_rows(set_code: str) -> list[dict]:
+    return [
+        {
+            "model": "criteria.recognitioncondition",
+            "fields": {
+                "criteria_set": [set_code],
+                "code": code,
+                "order": order,
+                "name": name,
+                "name_en": name_en,
+                "legal_basis": "QĐ 18/2022/QĐ-TTg, Điều 4",
+                "verification": Verification.SECONDARY,
+                "source": PROCEDURE_18_2022_SOURCE,
+            },
+        }
+        for order, (code, name, name_en) in enumerate(
+            RECOGNITION_CONDITIONS.get(set_code, ()), start=1
+        )
+    ]
+
+
 # --- Curated thresholds ----------------------------------------------------------------------
 # (set code, indicator code) -> list of threshold rows. Each row: scope, scope value, value,
 # text as written, year. Region keys are communes.enums.Region values.
@@ -416,9 +470,20 @@ def _sources(value) -> str:
     return "\n".join(v for v in value if v)
 
 
+# Sets whose indicators are copied from another set's: they take that set's shapes, so an
+# indicator with a unit stays a number (Hà Tĩnh's 10, income in triệu đồng/người, was yes/no).
+SHAPE_FROM = {"HATINH_NTM_XA_2017_2020": "NTM_XA_2016_2020"}
+_UNIT_IN_NAME = re.compile(r"\((triệu đồng[^)]*)\)\s*$")
+
+
 def _shape(set_code: str, code: str, name: str, threshold_text: str | None):
     if (set_code, code) in SHAPES:
         return SHAPES[(set_code, code)]
+    if (SHAPE_FROM.get(set_code), code) in SHAPES:
+        return SHAPES[(SHAPE_FROM[set_code], code)]
+    if unit := _UNIT_IN_NAME.search(name):
+        # A quantity with a unit is a number, never a yes/no.
+        return NUMERIC, unit.group(1), Comparison.AT_LEAST
     text = (threshold_text or "").strip()
     if name.startswith("Tỷ lệ") or "%" in text:
         ceiling = "nghèo" in name or "suy dinh dưỡng" in name
@@ -438,10 +503,13 @@ def _ward_items(raw: dict) -> list[dict]:
     items = [criteria[1], criteria[2], criteria[3]]
     infra = criteria[4]
     for n, indicator in enumerate(infra["indicators"], start=4):
+        name, garbled = _without_garbled_label(indicator["name_vi"])
+        if garbled:
+            indicator = {**indicator, "name_vi": name}
         items.append(
             {
                 "number": n,
-                "name_vi": indicator["name_vi"],
+                "name_vi": name,
                 "group": "Điều 8 khoản 4 — hạ tầng đô thị (Bảng 2.1/2A)",
                 "verification": indicator["verification"],
                 "source": infra.get("source"),
@@ -449,10 +517,22 @@ def _ward_items(raw: dict) -> list[dict]:
                 "note": (
                     "Suy luận: mỗi dòng của bảng tiêu chuẩn hạ tầng là một mục của danh mục. "
                     + infra["name_vi"]
+                    + (
+                        " Nhãn của dòng này trong nguồn bị lỗi; cần đối chiếu văn bản gốc."
+                        if garbled
+                        else ""
+                    )
                 ),
             }
         )
     return items
+
+
+def _without_garbled_label(name: str) -> tuple[str, bool]:
+    """The name without the research's "[source label garbled]" remark, and whether it had
+    one (the item's note then says so in Vietnamese)."""
+    cleaned = re.sub(r"\s*\[source label garbled\]", "", name)
+    return cleaned, cleaned != name
 
 
 def _conditions(raw: dict) -> list[dict]:
@@ -525,6 +605,7 @@ def build_fixture(reference_dir: Path) -> list[dict]:
                 },
             }
         )
+        rows += _condition_rows(code)
         for criterion in criteria:
             number = criterion["number"]
             name, press = _split_press_name(criterion["name_vi"])

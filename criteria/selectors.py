@@ -168,6 +168,9 @@ class IndicatorLine:
     indicator: Indicator
     value: IndicatorValue | None
     threshold: Threshold | None
+    # No threshold because the reference gives none for the unit's region (not the national
+    # value): "chưa quy định cho vùng này".
+    region_unset: bool = False
 
 
 @dataclass
@@ -220,7 +223,9 @@ def dossier(assessment: Assessment) -> Dossier:
             criterion=criterion,
             result=results.get(criterion.pk),
             indicators=[
-                IndicatorLine(i, values.get(i.pk), thresholds.get(i.pk))
+                IndicatorLine(
+                    i, values.get(i.pk), thresholds.get(i.pk), i.pk in thresholds.region_unset
+                )
                 for i in criterion.indicators.all()
             ],
             evidence=evidence.get(criterion.pk, []),
@@ -255,6 +260,9 @@ class Comparison:
     gained: list[str]
     lost: list[str]
     changed: list[tuple[str, str, str]]
+    # Every criterion whose result changed, with both results in words (a move between
+    # "chưa đạt" and "cơ bản đạt" is neither gained nor lost, but it is shown).
+    results_changed: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _value_text(value: IndicatorValue | None) -> str:
@@ -268,23 +276,41 @@ def _value_text(value: IndicatorValue | None) -> str:
 
 
 def compare(first: Assessment, second: Assessment) -> Comparison:
-    """Criteria gained and lost (met or basically met, by criterion number, so two sets can
-    be compared) and indicator values changed (by indicator code) between two assessments,
-    the older first. Four queries."""
+    """Criteria gained and lost between two assessments, the older first, by criterion number
+    (so two sets can be compared). "Gained" is "met" now and not before: "cơ bản đạt" is not
+    met, here as on the dossier, the dashboards and the exports. Also every criterion whose
+    result changed, and the indicator values changed (by indicator code). Four queries."""
     older, newer = sorted([first, second], key=lambda a: (a.assessed_on, a.pk))
-    passing = (ResultStatus.MET, ResultStatus.BASICALLY_MET)
+    labels = dict(ResultStatus.choices)
 
-    def met(assessment):
+    def results(assessment):
         rows = CriterionResult.objects.filter(assessment=assessment).select_related("criterion")
-        return {r.criterion.number: r.criterion for r in rows if r.status in passing}
+        return {r.criterion.number: (r.criterion, r.status) for r in rows}
 
     def values(assessment):
         rows = IndicatorValue.objects.filter(assessment=assessment).select_related("indicator")
         return {v.indicator.code: v for v in rows}
 
-    before, after = met(older), met(newer)
-    gained = [str(after[n]) for n in sorted(set(after) - set(before))]
-    lost = [str(before[n]) for n in sorted(set(before) - set(after))]
+    before, after = results(older), results(newer)
+
+    def met(rows):
+        return {n for n, (_, status) in rows.items() if status == ResultStatus.MET}
+
+    gained = [str(after[n][0]) for n in sorted(met(after) - met(before))]
+    lost = [str(before[n][0]) for n in sorted(met(before) - met(after))]
+    results_changed = []
+    for n in sorted(set(before) | set(after)):
+        old_status = before[n][1] if n in before else ""
+        new_status = after[n][1] if n in after else ""
+        if old_status != new_status:
+            criterion = (after.get(n) or before.get(n))[0]
+            results_changed.append(
+                (
+                    str(criterion),
+                    str(labels.get(old_status, "—")),
+                    str(labels.get(new_status, "—")),
+                )
+            )
     old_values, new_values = values(older), values(newer)
     changed = []
     for code in sorted(set(old_values) | set(new_values), key=_code_key):
@@ -292,7 +318,7 @@ def compare(first: Assessment, second: Assessment) -> Comparison:
         if old != new:
             indicator = (new_values.get(code) or old_values.get(code)).indicator
             changed.append((str(indicator), old, new))
-    return Comparison(older, newer, gained, lost, changed)
+    return Comparison(older, newer, gained, lost, changed, results_changed)
 
 
 def _code_key(code: str):

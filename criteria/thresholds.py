@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from communes.models import Commune, District, Village
 
-from .enums import Comparison, ThresholdScope
+from .enums import Comparison, IndicatorKind, ThresholdScope
 from .models import Indicator, Threshold
 
 
@@ -70,13 +70,43 @@ def thresholds_for_set(criteria_set) -> dict[int, list[Threshold]]:
     return by_indicator
 
 
-def applicable_thresholds(criteria_set, unit, on: datetime.date) -> dict[int, Threshold | None]:
-    """For every indicator of the set: the threshold that applies to ``unit`` on ``on``."""
+class Applicable(dict):
+    """indicator id -> the Threshold that applies, or None; ``region_unset`` holds the
+    indicators whose None means "chưa quy định cho vùng này" rather than "chưa quy định"."""
+
+    def __init__(self, *args, region_unset=frozenset(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region_unset = frozenset(region_unset)
+
+
+def applicable_thresholds(criteria_set, unit, on: datetime.date) -> Applicable:
+    """For every indicator of the set: the threshold that applies to ``unit`` on ``on``.
+
+    Thresholds only where they apply: in a set whose levels differ by region (it holds
+    regional values), a number the reference gives only in the national ("chung") column
+    says nothing of the unit's region, whose value differs or is unknown. A unit of a known
+    region then gets no threshold for it ("chưa quy định cho vùng này"), never the national
+    value. Yes/no levels ("Đạt") are the same in every column and still apply."""
     by_indicator = thresholds_for_set(criteria_set)
-    indicator_ids = Indicator.objects.filter(criterion__criteria_set=criteria_set).values_list(
-        "pk", flat=True
+    indicators = Indicator.objects.filter(criterion__criteria_set=criteria_set).values_list(
+        "pk", "kind"
     )
-    return {pk: resolve(by_indicator.get(pk, ()), unit, on) for pk in indicator_ids}
+    regional = any(t.scope == ThresholdScope.REGION for rows in by_indicator.values() for t in rows)
+    region = _unit_context(unit)[2]
+    result, region_unset = {}, set()
+    for pk, kind in indicators:
+        threshold = resolve(by_indicator.get(pk, ()), unit, on)
+        if (
+            threshold is not None
+            and regional
+            and region
+            and threshold.scope == ThresholdScope.NATIONAL
+            and kind == IndicatorKind.NUMERIC
+        ):
+            threshold = None
+            region_unset.add(pk)
+        result[pk] = threshold
+    return Applicable(result, region_unset=region_unset)
 
 
 def reaches(

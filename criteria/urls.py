@@ -14,6 +14,11 @@ urlpatterns = [
     path("assessments/<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("assessments/<int:pk>/audit/", views.assessment_audit, name="assessment_audit"),
     path(
+        "assessments/<int:pk>/conditions/",
+        views.assessment_conditions,
+        name="assessment_conditions",
+    ),
+    path(
         "assessments/<int:pk>/<slug:action>/",
         views.assessment_action,
         name="assessment_action",

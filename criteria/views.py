@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -20,6 +21,7 @@ from communes.selectors import can_import, communes_for_user, scope_for
 from . import selectors, workflow
 from .forms import (
     CompareForm,
+    ConditionsForm,
     EntryForm,
     EvidenceForm,
     RecognitionForm,
@@ -129,6 +131,15 @@ def _render_dossier(request, assessment, *, status=200, error="", forms=None):
         for r in dossier.recognitions
         if r.is_active and workflow.is_province_office_for(user, assessment)
     ]
+    # The set's rules, shown before any decision is typed: the count of criteria met, what
+    # stands in the way, and the conditions of the procedure to record.
+    gate, conditions_form = None, None
+    may_record = workflow.may_record_conditions(user, assessment)
+    if may_record or {"appraise", "recognise"} & actions:
+        # As of today; the service checks the decision's own date again when it is recorded.
+        gate = workflow.recognition_gate(assessment, on=timezone.localdate())
+        if may_record and gate.conditions:
+            conditions_form = forms.get("conditions") or ConditionsForm(lines=gate.conditions)
     context = {
         "dossier": dossier,
         "assessment": assessment,
@@ -141,6 +152,9 @@ def _render_dossier(request, assessment, *, status=200, error="", forms=None):
         "revoke_form": forms.get("revoke") or RevokeForm(),
         "revocable": revocable,
         "can_audit": _can_audit(user),
+        "gate": gate,
+        "conditions_form": conditions_form,
+        "submit_blockers": workflow.submit_blockers(assessment) if "submit" in actions else [],
     }
     return render(request, "criteria/assessment_detail.html", context, status=status)
 
@@ -296,6 +310,37 @@ def assessment_action(request, pk, action):
         )
     messages.success(request, str(done))
     return redirect(_dossier_url(assessment))
+
+
+@login_required
+@require_POST
+def assessment_conditions(request, pk):
+    assessment = selectors.assessment_for_user(request.user, pk)
+    if not workflow.is_province_office_for(request.user, assessment):
+        return _forbidden(
+            request,
+            _("Only the provincial coordination office records the recognition conditions."),
+            assessment=assessment,
+        )
+    lines = workflow.recognition_gate(assessment, on=timezone.localdate()).conditions
+    form = ConditionsForm(request.POST, lines=lines)
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+        return _render_dossier(
+            request, assessment, status=400, error=error, forms={"conditions": form}
+        )
+    try:
+        workflow.record_conditions(user=request.user, assessment=assessment, checks=form.checks)
+    except WorkflowError as failure:
+        return _render_dossier(
+            request,
+            assessment,
+            status=HTTP_STATUS[failure.kind],
+            error=failure.message,
+            forms={"conditions": form},
+        )
+    messages.success(request, _("The recognition conditions were recorded."))
+    return redirect(_dossier_url(assessment) + "#recognition-rules")
 
 
 @login_required

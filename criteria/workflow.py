@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -34,12 +34,14 @@ from .enums import IndicatorKind
 from .models import (
     Assessment,
     AssessmentEvent,
+    ConditionCheck,
     CriteriaSet,
     CriterionResult,
     Evidence,
     Indicator,
     IndicatorValue,
     Recognition,
+    RecognitionCondition,
     unit_filter,
 )
 from .services import check_assessment_fits
@@ -332,6 +334,68 @@ def disagreements(assessment, results: dict[int, CriterionInput], met: dict[int,
     return found
 
 
+def submit_blockers(assessment: Assessment) -> list[str]:
+    """What stops the commune from submitting its dossier, in plain words; empty when it may.
+    A result for every criterion; no criterion whose result contradicts its indicator values
+    without a note explaining it; no criterion marked met with an indicator left empty whose
+    threshold applies to the commune (unless a note explains it). Four queries."""
+    criteria_set = assessment.criteria_set
+    criteria = list(
+        criteria_set.criteria.order_by("number").prefetch_related(
+            Prefetch("indicators", queryset=Indicator.objects.order_by("order", "code"))
+        )
+    )
+    results = {r.criterion_id: r for r in assessment.results.all()}
+    values = {v.indicator_id: v for v in assessment.indicator_values.all()}
+    thresholds = applicable_thresholds(criteria_set, assessment.unit, assessment.assessed_on)
+    blockers = []
+    missing = [str(c.number) for c in criteria if c.pk not in results]
+    if missing:
+        blockers.append(
+            _("Give a result for every criterion before submitting (missing: %(numbers)s).")
+            % {"numbers": ", ".join(missing)}
+        )
+    entered = {pk: CriterionInput(r.status, r.note) for pk, r in results.items()}
+    met = {pk: v.is_met for pk, v in values.items()}
+    by_pk = {c.pk: c for c in criteria}
+    for found in disagreements(assessment, entered, met):
+        if not entered[found.criterion_id].note.strip():
+            blockers.append(
+                _("Criterion %(number)s: %(problem)s Confirm it with a note or correct it.")
+                % {"number": by_pk[found.criterion_id].number, "problem": found.message}
+            )
+    for criterion in criteria:
+        result = results.get(criterion.pk)
+        if result is None or result.status != ResultStatus.MET or result.note.strip():
+            continue
+        empty = [
+            i.code
+            for i in criterion.indicators.all()
+            if decidable(i, thresholds.get(i.pk))
+            and (i.pk not in values or values[i.pk].is_met is None)
+        ]
+        if empty:
+            blockers.append(
+                _(
+                    "Criterion %(number)s is marked met, but indicators %(codes)s have a "
+                    "threshold and no value: enter them, or explain in a note."
+                )
+                % {"number": criterion.number, "codes": ", ".join(empty)}
+            )
+    return blockers
+
+
+def decidable(indicator: Indicator, threshold) -> bool:
+    """Whether a value of ``indicator`` can be judged against ``threshold`` (the one that
+    applies to the commune): a number against a numeric threshold, or a yes/no against a
+    threshold the set states."""
+    if threshold is None:
+        return False
+    if indicator.kind == IndicatorKind.NUMERIC:
+        return threshold.value is not None
+    return indicator.comparison in ("yes", "no")
+
+
 @transaction.atomic
 def save_draft(
     *,
@@ -348,8 +412,9 @@ def save_draft(
     Side effects: updates or creates CriterionResult and IndicatorValue rows (with history),
     computes each indicator's ``is_met`` from the threshold that applies to the commune where
     that can be decided, and bumps the assessment's version. Raises ConcurrentEditError when
-    someone saved since ``expected_version`` (nothing is written), and WorkflowError when a
-    status contradicts the indicators without an explaining note.
+    someone saved since ``expected_version`` (nothing is written). A draft always saves what
+    it contains: a status contradicting the indicators, a missing value or a missing result
+    blocks *submitting* (``submit_blockers``), never saving, so nothing typed is lost.
     """
     if not is_commune_official_for(user, assessment):
         raise WorkflowError(
@@ -388,19 +453,6 @@ def save_draft(
         pk: reaches(indicators[pk], thresholds.get(pk), number=v.number, flag=v.flag)
         for pk, v in values.items()
     }
-    unexplained = [
-        d for d in disagreements(current, results, met) if not results[d.criterion_id].note.strip()
-    ]
-    if unexplained:
-        names = ", ".join(str(criteria[d.criterion_id].number) for d in unexplained)
-        raise WorkflowError(
-            _(
-                "Criteria %(numbers)s contradict their indicator values. Confirm each with a "
-                "note explaining the status, or correct it."
-            )
-            % {"numbers": names}
-        )
-
     # Bulk writes, each with its history rows: a full draft was 19 UPDATEs and 19 history
     # INSERTs one by one. They send no signals, so record no report change (reports.cache):
     # a draft is not public, and no report reads it.
@@ -591,7 +643,8 @@ def remove_evidence(*, user, evidence: Evidence) -> None:
 @transaction.atomic
 def submit(*, user, assessment: Assessment) -> Assessment:
     """The commune sends its dossier up: to the district, or straight to the province where
-    there is no district. Side effects: status SUBMITTED, a SUBMITTED event, an email to the
+    there is no district. Refused, writing nothing, while ``submit_blockers`` finds anything.
+    Side effects: status SUBMITTED, a SUBMITTED event, an email to the
     next reviewers."""
     if not is_commune_official_for(user, assessment):
         raise WorkflowError(
@@ -599,14 +652,9 @@ def submit(*, user, assessment: Assessment) -> Assessment:
         )
     current = _locked(assessment)
     _expect(current, (S.DRAFT, S.RETURNED))
-    missing = current.criteria_set.criteria.exclude(
-        pk__in=current.results.values("criterion_id")
-    ).values_list("number", flat=True)
-    if missing:
-        raise WorkflowError(
-            _("Give a result for every criterion before submitting (missing: %(numbers)s).")
-            % {"numbers": ", ".join(map(str, missing))}
-        )
+    blockers = submit_blockers(current)
+    if blockers:
+        raise WorkflowError(" ".join(blockers))
     previous = current.status
     current.status = S.SUBMITTED
     current.version += 1
@@ -624,6 +672,166 @@ def submit(*, user, assessment: Assessment) -> Assessment:
             "date": f"{current.assessed_on:%d/%m/%Y}",
         },
     )
+    return current
+
+
+# --- The recognition rules: what a dossier must show before it is appraised or recognised -----
+
+
+@dataclass
+class ConditionLine:
+    condition: RecognitionCondition
+    check: ConditionCheck | None
+
+
+@dataclass
+class RecognitionGate:
+    """What the set's rules say of a dossier on one day: every criterion "met" (not basically
+    met, not blank, not a placeholder), the prerequisite title held that day, and every
+    condition of the recognition procedure recorded as met. ``failures`` lists, in plain
+    words, everything that stands in the way; empty means the dossier may go on."""
+
+    criteria_total: int
+    criteria_met: int
+    criteria_basically_met: int
+    failures: list[str]
+    conditions: list[ConditionLine]
+
+    @property
+    def passes(self) -> bool:
+        return not self.failures
+
+
+def recognition_gate(assessment: Assessment, *, on: datetime.date) -> RecognitionGate:
+    """Check ``assessment`` against its set's rules for a decision dated ``on``. Four
+    queries (criteria, results, recognitions held, conditions with their checks)."""
+    criteria_set = assessment.criteria_set
+    criteria = list(criteria_set.criteria.order_by("number"))
+    statuses = dict(assessment.results.values_list("criterion_id", "status"))
+    failures = []
+    met = basically = 0
+    for criterion in criteria:
+        status = statuses.get(criterion.pk)
+        label = f"{criterion.number}. {criterion.name}"
+        if criterion.is_placeholder:
+            failures.append(
+                _("Criterion %(criterion)s has no source text yet: it cannot be judged.")
+                % {"criterion": label}
+            )
+        if status == ResultStatus.MET:
+            met += 1 if not criterion.is_placeholder else 0
+        elif status == ResultStatus.BASICALLY_MET:
+            basically += 1
+            failures.append(
+                _("Criterion %(criterion)s is only basically met.") % {"criterion": label}
+            )
+        elif status == ResultStatus.NOT_MET:
+            failures.append(_("Criterion %(criterion)s is not met.") % {"criterion": label})
+        else:
+            failures.append(_("Criterion %(criterion)s has no result.") % {"criterion": label})
+    prerequisite = criteria_set.prerequisite
+    if prerequisite is not None:
+        held = (
+            Recognition.objects.filter(unit_filter(assessment.unit), title=prerequisite.title)
+            .active(on=on)
+            .exists()
+        )
+        if not held:
+            failures.append(
+                _(
+                    "The unit does not hold the title “%(title)s” on %(day)s, which this set "
+                    "requires first."
+                )
+                % {"title": prerequisite.get_title_display(), "day": f"{on:%d/%m/%Y}"}
+            )
+    checks = {c.condition_id: c for c in assessment.condition_checks.all()}
+    lines = []
+    for condition in criteria_set.conditions.order_by("order", "code"):
+        check = checks.get(condition.pk)
+        lines.append(ConditionLine(condition, check))
+        if check is None:
+            failures.append(
+                _("Condition not yet recorded: %(condition)s.") % {"condition": condition.name}
+            )
+        elif not check.is_met:
+            failures.append(_("Condition not met: %(condition)s.") % {"condition": condition.name})
+    return RecognitionGate(
+        criteria_total=len(criteria),
+        criteria_met=met,
+        criteria_basically_met=basically,
+        failures=failures,
+        conditions=lines,
+    )
+
+
+def _enforce_gate(assessment: Assessment, *, on: datetime.date, refusal: str) -> None:
+    gate = recognition_gate(assessment, on=on)
+    if not gate.passes:
+        raise WorkflowError(f"{refusal} {' '.join(gate.failures)}")
+
+
+@dataclass
+class ConditionInput:
+    is_met: bool | None = None
+    evidence: str = ""
+
+
+def may_record_conditions(user, assessment: Assessment) -> bool:
+    appraisable = (S.VERIFIED,) + (() if has_district_tier(assessment) else (S.SUBMITTED,))
+    return is_province_office_for(user, assessment) and assessment.status in (
+        *appraisable,
+        S.APPRAISED,
+    )
+
+
+@transaction.atomic
+def record_conditions(
+    *, user, assessment: Assessment, checks: dict[int, ConditionInput]
+) -> Assessment:
+    """The province records the conditions of the recognition procedure (yes/no with the
+    evidence) for a dossier it is appraising or about to recognise.
+
+    ``checks`` maps condition id -> ConditionInput; ``is_met`` None clears the finding.
+    Side effects: creates, updates or deletes ConditionCheck rows (with history). Raises
+    WorkflowError, writing nothing, for a condition outside the set or a "yes" without
+    evidence.
+    """
+    current = _locked(assessment)
+    if not is_province_office_for(user, current):
+        raise WorkflowError(
+            _("Only the provincial coordination office records the recognition conditions."),
+            kind="forbidden",
+        )
+    appraisable = (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,))
+    _expect(current, (*appraisable, S.APPRAISED))
+    conditions = {c.pk: c for c in current.criteria_set.conditions.all()}
+    if set(checks) - set(conditions):
+        raise WorkflowError(_("The form lists a condition that is not in this set."))
+    cleaned = {pk: ConditionInput(c.is_met, visible_text(c.evidence)) for pk, c in checks.items()}
+    bare = [conditions[pk].name for pk, c in cleaned.items() if c.is_met and not c.evidence]
+    if bare:
+        raise WorkflowError(
+            _("Say what each condition marked met rests on (evidence missing: %(names)s).")
+            % {"names": "; ".join(bare)}
+        )
+    existing = {c.condition_id: c for c in current.condition_checks.all()}
+    for pk, entered in cleaned.items():
+        row = existing.get(pk)
+        if entered.is_met is None:
+            if row is not None:
+                row.delete()
+            continue
+        if row is None:
+            ConditionCheck.objects.create(
+                assessment=current,
+                condition_id=pk,
+                is_met=entered.is_met,
+                evidence=entered.evidence,
+                checked_by=user,
+            )
+        elif (row.is_met, row.evidence) != (entered.is_met, entered.evidence):
+            row.is_met, row.evidence, row.checked_by = entered.is_met, entered.evidence, user
+            row.save()
     return current
 
 
@@ -692,13 +900,19 @@ def verify(*, user, assessment: Assessment) -> Assessment:
 @transaction.atomic
 def appraise(*, user, assessment: Assessment) -> Assessment:
     """The province appraises (thẩm định); where there is no district, straight from
-    SUBMITTED. Side effects: status APPRAISED, an event."""
+    SUBMITTED. Refused, writing nothing, unless the dossier passes ``recognition_gate`` on
+    the day of appraisal. Side effects: status APPRAISED, an event."""
     current = _locked(assessment)
     if not is_province_office_for(user, current):
         raise WorkflowError(
             _("Only the provincial coordination office appraises this dossier."), kind="forbidden"
         )
     _expect(current, (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,)))
+    _enforce_gate(
+        current,
+        on=timezone.localdate(),
+        refusal=_("The dossier cannot be appraised under the set's rules:"),
+    )
     previous = current.status
     current.status = S.APPRAISED
     current.version += 1
@@ -711,7 +925,8 @@ def appraise(*, user, assessment: Assessment) -> Assessment:
 def recognise(
     *, user, assessment: Assessment, decision_number: str, decided_on: datetime.date, signer: str
 ) -> Recognition:
-    """Record the chairman's recognition decision for an appraised dossier.
+    """Record the chairman's recognition decision for an appraised dossier. Refused,
+    writing nothing, unless the dossier passes ``recognition_gate`` on ``decided_on``.
 
     Side effects: status RECOGNISED, a Recognition of the set's title (with history), an
     event, an email to the commune's officials.
@@ -729,6 +944,9 @@ def recognise(
         raise WorkflowError(_("The decision cannot be dated before the assessment."))
     if decided_on > timezone.localdate():
         raise WorkflowError(_("The date cannot be in the future."))
+    _enforce_gate(
+        current, on=decided_on, refusal=_("The dossier cannot be recognised under the set's rules:")
+    )
     commune = commune_of(current)
     province = commune.province if commune else current.district.province
     recognition = Recognition(
@@ -738,8 +956,9 @@ def recognise(
         decision_number=decision_number,
         decided_on=decided_on,
         signer=signer,
-        # "Chủ tịch UBND tỉnh Hà Tĩnh": the unit's kind is lower case inside a phrase.
-        authority=_("Chairman of the People's Committee of %(province)s")
+        # The issuing body; who signed (the chairman, or a vice-chairman for him) is the
+        # signer as typed. "UBND tỉnh Hà Tĩnh": the kind is lower case inside a phrase.
+        authority=_("People's Committee of %(province)s")
         % {"province": province.name[:1].lower() + province.name[1:]},
     )
     recognition.unit = current.unit

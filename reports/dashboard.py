@@ -193,14 +193,21 @@ class CommuneProgress:
     # several times per row (standing, closest, regressions, matrix).
     @cached_property
     def missing(self) -> list[Criterion]:
-        """Criteria of the set not (fully) met in the latest assessment."""
-        return [c for c, s in zip(self.criteria, self.cells, strict=True) if s != ResultStatus.MET]
+        """Criteria of the set not (fully) met in the latest assessment. A placeholder
+        criterion (no source text yet) is never counted as met."""
+        return [
+            c
+            for c, s in zip(self.criteria, self.cells, strict=True)
+            if s != ResultStatus.MET or c.is_placeholder
+        ]
 
     @cached_property
     def missing_text(self) -> SafeString:
         """The missing criteria as the page lists them: "2. Name; 5. Name"."""
         missing = (
-            label for label, s in zip(self.labels, self.cells, strict=True) if s != ResultStatus.MET
+            label
+            for label, c, s in zip(self.labels, self.criteria, self.cells, strict=True)
+            if s != ResultStatus.MET or c.is_placeholder
         )
         return mark_safe("; ".join(missing))  # noqa: S308 - escaped in criterion_labels
 
@@ -210,7 +217,7 @@ class CommuneProgress:
 
     @cached_property
     def met_count(self) -> int:
-        return self.cells.count(ResultStatus.MET)
+        return len(self.criteria) - len(self.missing)
 
     @property
     def is_reached(self) -> bool:
@@ -796,8 +803,9 @@ def area_assessments(communes: QuerySet[Commune], as_of: datetime.date) -> list[
     window for the latest ones and the history, about a third of a province dashboard's SQL
     time."""
     # order_by(): see AssessmentQuerySet.with_progress (no default-ordering joins in a count).
+    # A placeholder criterion (no source text yet) is never counted as met.
     met = CriterionResult.objects.filter(
-        assessment=OuterRef("pk"), status=ResultStatus.MET
+        assessment=OuterRef("pk"), status=ResultStatus.MET, criterion__is_placeholder=False
     ).order_by()
     return list(
         Assessment.objects.public()

@@ -12,8 +12,11 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from criteria.models import CriteriaSet, Recognition
+from communes.enums import AssessmentStatus, ResultStatus
+from communes.models import Commune
+from criteria.models import Assessment, ConditionCheck, CriteriaSet, Recognition
 from tests.conftest import DEMO_PROVINCES
+from tests.factories import make_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +147,12 @@ def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf
     act(page, "verify")
     shot(page, "desktop-7-verified")
 
-    # 5. The province appraises and records the recognition.
+    # 5. The province appraises and records the recognition. The results copied from the
+    # demo leave four criteria not met, which the set's rules refuse (see
+    # test_recognise_form_of_a_15_of_19_dossier_lists_what_fails); here they are settled.
+    Assessment.objects.get(pk=int(dossier_url.rstrip("/").rsplit("/", 1)[1])).results.update(
+        status=ResultStatus.MET
+    )
     login(page, live_server, "hatinh")
     page.goto(dossier_url)
     act(page, "appraise")
@@ -168,3 +176,34 @@ def test_official_part_on_a_phone(page, live_server, demo, evidence_pdf):
     enter_and_submit(page, live_server, evidence_pdf, "phone-")
     # Nothing wider than the screen: no sideways scrolling of the page itself.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_recognise_form_of_a_15_of_19_dossier_lists_what_fails(page, live_server, demo):
+    """The province office opens an appraised dossier with 15 of 19 criteria met: the page
+    counts them, lists the four unmet criteria and offers no way to record a decision."""
+    national = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
+    dossier = make_assessment(
+        unit=Commune.objects.get(code=LAM_HOP),
+        criteria_set=national,
+        met=set(range(1, 20)) - {1, 10, 13, 15},
+        status=AssessmentStatus.APPRAISED,
+    )
+    for condition in national.conditions.all():
+        ConditionCheck.objects.create(
+            assessment=dossier, condition=condition, is_met=True, evidence="Biên bản kiểm tra"
+        )
+    login(page, live_server, "hatinh")
+    for width, height in ((1366, 900), (360, 740)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(f"{live_server.url}/criteria/assessments/{dossier.pk}/")
+        expect(page.locator("[data-criteria-count]")).to_contain_text("15/19 tiêu chí đạt")
+        failures = page.locator("[data-gate-failures] li")
+        expect(failures).to_have_count(4)
+        for number in (1, 10, 13, 15):
+            name = national.criteria.get(number=number).name
+            expect(page.locator("[data-gate-failures]")).to_contain_text(f"{number}. {name}")
+        expect(page.locator("#recognise-form")).to_have_count(0)
+        expect(page.locator("#id_decision_number")).to_have_count(0)
+        expect(page.locator("button[name=action][value=recognise]")).to_have_count(0)
+        shot(page, f"recognise-refused-{width}", at="#recognition-rules")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -125,7 +125,12 @@ def test_applicable_thresholds_covers_every_indicator_in_two_queries(
         result = applicable_thresholds(criteria_set, lam_hop, DAY_2023)
     assert len(result) == 57
     by_code = {i.code: result[i.pk] for i in Indicator.objects.filter(pk__in=result)}
-    assert by_code["3.1"].value == 80
+    # 3.1 is known only in the national column of a set whose levels differ by region: Lâm
+    # Hợp (North Central Coast) gets no threshold for it, not the national 80 %.
+    assert by_code["3.1"] is None
+    unset = {i.code for i in Indicator.objects.filter(pk__in=result.region_unset)}
+    assert "3.1" in unset
+    assert "10" not in unset  # income: no threshold at all, "chưa quy định"
     assert by_code["10"] is None  # income thresholds were not found: never invented
 
 
@@ -143,3 +148,41 @@ def test_reaches_numeric_and_boolean():
     assert reaches(must_be_yes, None, flag=True) is True
     assert reaches(must_be_no, None, flag=True) is False
     assert reaches(must_be_no, None, flag=None) is None
+
+
+def test_national_number_does_not_apply_to_a_region_the_reference_does_not_give():
+    criteria_set = CriteriaSet.objects.get(code="NTM_XA_2016_2020")
+    irrigation = indicator("NTM_XA_2016_2020", "3.1")  # national ≥ 80 % only
+    pupils = indicator("NTM_XA_2016_2020", "14.2")  # national and every region
+    in_region = commune_in("42")  # North Central Coast
+    result = applicable_thresholds(criteria_set, in_region, DAY_2023)
+    assert result[irrigation.pk] is None and irrigation.pk in result.region_unset
+    assert result[pupils.pk].scope == ThresholdScope.REGION
+    # A unit whose region is not known still reads the national value.
+    no_region = applicable_thresholds(criteria_set, commune_in("42", region=""), DAY_2023)
+    assert no_region[irrigation.pk].value == 80 and not no_region.region_unset
+
+
+def test_yes_no_levels_apply_in_every_region():
+    criteria_set = CriteriaSet.objects.get(code="NTM_XA_2016_2020")
+    planning = indicator("NTM_XA_2016_2020", "1.1")  # "Đạt", national column
+    result = applicable_thresholds(criteria_set, commune_in("42"), DAY_2023)
+    assert result[planning.pk].scope == ThresholdScope.NATIONAL
+
+
+def test_dossier_says_not_set_for_this_region(client):
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from criteria import workflow
+
+    official = get_user_model().objects.get(username="lamhop")
+    draft = workflow.start_assessment(
+        user=official,
+        unit=Commune.objects.get(code="18838"),
+        criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
+        assessed_on=datetime.date(2020, 10, 1),
+    )
+    client.force_login(official)
+    body = client.get(reverse("criteria:assessment", args=[draft.pk])).content.decode()
+    assert "chưa quy định cho vùng này" in body

@@ -22,7 +22,8 @@ def test_set_detail_shows_verified_thresholds_and_not_set(client):
     assert "Tỷ lệ diện tích đất sản xuất nông nghiệp được tưới và tiêu nước chủ động" in body
     assert "≥ 80 %" in body
     assert "chưa quy định" in body  # e.g. income (criterion 10): never invented
-    assert 'title="RECALLED-UNVERIFIED"' in body
+    assert "chưa đối chiếu văn bản" in body  # a recalled item, in words, never its tag
+    assert "RECALLED" not in body
 
 
 def test_set_detail_warns_about_indicators_without_source_text(client):

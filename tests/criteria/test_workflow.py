@@ -122,20 +122,28 @@ def test_second_save_from_a_stale_version_is_refused_and_loses_nothing():
     assert Assessment.objects.with_progress().get(pk=a.pk).criteria_met == 20
 
 
-def test_status_contradicting_indicator_needs_a_note():
+def test_contradicting_draft_saves_and_submit_is_refused_with_the_reason(
+    django_capture_on_commit_callbacks,
+):
     a = start(set_code="NTM_XA_2016_2020")
-    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="3.1")
-    results = all_met(a)
+    # 14.2: pupils going on to upper secondary, ≥ 85 % in the North Central Coast (Lâm Hợp).
+    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="14.2")
+    others = Indicator.objects.filter(criterion=irrigation.criterion).exclude(pk=irrigation.pk)
+    # Every other criterion explains in its note why it is met without its indicator values
+    # (an empty value with a threshold blocks submitting too: see the next test).
+    results = {
+        pk: CriterionInput(ResultStatus.MET, "Theo biên bản thẩm tra")
+        for pk in all_met(a)
+        if pk != irrigation.criterion_id
+    }
+    results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "")
     values = {irrigation.pk: IndicatorInput(number=Decimal("70"))}
-    with pytest.raises(WorkflowError, match="3"):
-        workflow.save_draft(
-            user=user("lamhop"),
-            assessment=a,
-            expected_version=a.version,
-            results=results,
-            values=values,
+    for other in others:  # 14.1 yes, 14.3 above its level: only 14.2 contradicts
+        values[other.pk] = IndicatorInput(
+            number=Decimal("50") if other.kind == "numeric" else None,
+            flag=True if other.kind == "boolean" else None,
         )
-    results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "Đoàn kiểm tra đã xác nhận")
+    # Marked met while 14.2 is below its threshold: the draft still saves everything typed.
     saved = workflow.save_draft(
         user=user("lamhop"),
         assessment=a,
@@ -145,6 +153,42 @@ def test_status_contradicting_indicator_needs_a_note():
     )
     value = saved.indicator_values.get(indicator=irrigation)
     assert (value.value_number, value.is_met) == (Decimal("70"), False)
+    assert saved.results.get(criterion_id=irrigation.criterion_id).status == ResultStatus.MET
+    blockers = workflow.submit_blockers(saved)
+    assert len(blockers) == 1 and blockers[0].startswith("Criterion 14:")
+    with pytest.raises(WorkflowError, match="Criterion 14: Marked met, but an indicator") as error:
+        workflow.submit(user=user("lamhop"), assessment=saved)
+    assert error.value.kind == "invalid"
+    assert Assessment.objects.get(pk=a.pk).status == S.DRAFT
+    # A note explaining the disagreement lifts the block.
+    results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "Đoàn kiểm tra đã xác nhận")
+    saved = workflow.save_draft(
+        user=user("lamhop"),
+        assessment=saved,
+        expected_version=saved.version,
+        results=results,
+        values=values,
+    )
+    assert workflow.submit_blockers(saved) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workflow.submit(user=user("lamhop"), assessment=saved).status == S.SUBMITTED
+
+
+def test_met_criterion_with_an_empty_value_that_has_a_threshold_blocks_submit():
+    a = start(set_code="NTM_XA_2016_2020")
+    # Income: ≥ 36 million đồng in the North Central Coast (Lâm Hợp).
+    irrigation = Indicator.objects.get(criterion__criteria_set=a.criteria_set, code="10")
+    results = {pk: CriterionInput(ResultStatus.MET, "Theo biên bản") for pk in all_met(a)}
+    results[irrigation.criterion_id] = CriterionInput(ResultStatus.MET, "")
+    saved = workflow.save_draft(
+        user=user("lamhop"), assessment=a, expected_version=a.version, results=results, values={}
+    )
+    assert saved.results.count() == a.criteria_set.criteria.count()
+    blockers = workflow.submit_blockers(saved)
+    assert len(blockers) == 1
+    assert blockers[0].startswith("Criterion 10 is marked met, but indicators 10 ")
+    with pytest.raises(WorkflowError, match="indicators 10 "):
+        workflow.submit(user=user("lamhop"), assessment=saved)
 
 
 def test_negative_indicator_value_is_refused():
@@ -267,13 +311,23 @@ def test_commune_without_district_goes_straight_to_the_province(
         criteria_set=criteria_set,
         assessed_on=datetime.date(2025, 9, 1),
     )
+    # Met at criterion level: the note says so, since the indicator values are not entered.
+    results = {pk: CriterionInput(ResultStatus.MET, "Theo biên bản") for pk in all_met(a)}
     a = workflow.save_draft(
-        user=official, assessment=a, expected_version=a.version, results=all_met(a), values={}
+        user=official, assessment=a, expected_version=a.version, results=results, values={}
     )
     with django_capture_on_commit_callbacks(execute=True):
         a = workflow.submit(user=official, assessment=a)
     assert mailoutbox[-1].to == ["hatinh@x.vn"]
     assert "province" in workflow.lock_reason(a)
+    workflow.record_conditions(
+        user=user("hatinh"),
+        assessment=a,
+        checks={
+            c.pk: workflow.ConditionInput(True, "Báo cáo của UBND xã")
+            for c in criteria_set.conditions.all()
+        },
+    )
     a = workflow.appraise(user=user("hatinh"), assessment=a)
     assert a.status == S.APPRAISED
 

@@ -44,7 +44,8 @@ def grow(draft, n):
 @pytest.mark.parametrize(
     ("who", "page", "queries"),
     [
-        ("lamhop", "assessment", 14),
+        # + what blocks submitting (criteria, indicators, results, values, thresholds).
+        ("lamhop", "assessment", 21),
         ("lamhop", "assessment_edit", 14),
         ("lamhop", "commune_history", 5),
         ("kyanh", "assessment", 14),

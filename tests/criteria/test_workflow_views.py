@@ -245,7 +245,7 @@ def test_stale_form_is_refused_with_409_and_keeps_what_was_entered(client, draft
     assert draft.results.get(criterion=quy_hoach).status == ResultStatus.MET  # nothing lost
 
 
-def test_disagreement_is_flagged_and_needs_a_note(client):
+def test_disagreement_saves_is_flagged_and_blocks_submit_until_explained(client):
     login(client, "lamhop")
     national = workflow.start_assessment(
         user=user("lamhop"),
@@ -253,18 +253,50 @@ def test_disagreement_is_flagged_and_needs_a_note(client):
         criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
         assessed_on=datetime.date(2020, 10, 1),
     )
-    irrigation = national.criteria_set.criteria.get(number=3)
-    indicator = irrigation.indicators.get(code="3.1")
+    irrigation = national.criteria_set.criteria.get(number=10)  # income ≥ 36 in Lâm Hợp's region
+    indicator = irrigation.indicators.get(code="10")
     url = reverse("criteria:assessment_edit", args=[national.pk])
-    data = entry_data(national, **{f"i{indicator.pk}-value": "70"})
-    response = client.post(url, data)
-    assert response.status_code == 400
-    body = response.content.decode()
+    data = entry_data(national, **{f"i{indicator.pk}-value": "30"})
+    data[f"c{irrigation.pk}-status"] = "met"
+    # The contradicting draft saves: nothing typed is lost.
+    assert client.post(url, data).status_code == 302
+    value = national.indicator_values.get(indicator=indicator)
+    assert (value.value_number, value.is_met) == (30, False)
+    body = client.get(url).content.decode()
     assert "data-disagreement" in body and "entry-criterion--disagrees" in body
-    assert 'value="70"' in body
+    assert 'value="30"' in body
+    dossier = client.get(reverse("criteria:assessment", args=[national.pk])).content.decode()
+    assert "data-submit-blockers" in dossier and "Criterion 10:" in dossier
+    assert 'value="submit"' not in dossier
+    response = client.post(reverse("criteria:assessment_action", args=[national.pk, "submit"]))
+    assert response.status_code == 400
+    assert Assessment.objects.get(pk=national.pk).status == "draft"
+    data = entry_data(Assessment.objects.get(pk=national.pk), **{f"i{indicator.pk}-value": "30"})
+    data[f"c{irrigation.pk}-status"] = "met"
     data[f"c{irrigation.pk}-note"] = "Đoàn kiểm tra đã xác nhận"
     assert client.post(url, data).status_code == 302
-    assert national.indicator_values.get(indicator=indicator).is_met is False
+    dossier = client.get(reverse("criteria:assessment", args=[national.pk])).content.decode()
+    assert "Criterion 10:" not in dossier
+
+
+@pytest.mark.parametrize(("typed", "proposed"), [("40", "met"), ("30", "not_met")])
+def test_form_proposes_the_result_where_every_indicator_can_be_judged(client, typed, proposed):
+    login(client, "lamhop")
+    national = workflow.start_assessment(
+        user=user("lamhop"),
+        unit=Commune.objects.get(code=LAM_HOP),
+        criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
+        assessed_on=datetime.date(2020, 10, 1),
+    )
+    labour = national.criteria_set.criteria.get(number=10)  # one indicator, ≥ 36 in BTB
+    indicator = labour.indicators.get()
+    url = reverse("criteria:assessment_edit", args=[national.pk])
+    data = entry_data(national, **{f"i{indicator.pk}-value": typed})
+    data[f"c{labour.pk}-status"] = ""
+    assert client.post(url, data).status_code == 302
+    body = client.get(url).content.decode()
+    assert f'data-proposed="{proposed}"' in body
+    assert body.count("data-proposed=") == 1  # criterion 3 lacks a threshold for 3.2
 
 
 def test_invalid_number_redisplays_with_400(client, draft):

@@ -433,6 +433,15 @@ RULES = {
             "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404, 404),
         },
     ),
+    "criteria:assessment_conditions": Rule(
+        {"Lâm Hợp draft": pk_of("draft"), "Long An draft": pk_of("far_draft")},
+        {"Lâm Hợp draft": AFTER_LOGIN_405, "Long An draft": AFTER_LOGIN_405},
+        {
+            # Only the province records the conditions, and not on a draft (409).
+            "Lâm Hợp draft": (LOGIN, 403, 404, 403, 404, 409, 403, 403),
+            "Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
+        },
+    ),
     "criteria:evidence_download": Rule(
         {"Lâm Hợp file": pk_of("evidence"), "Long An file": pk_of("far_evidence")},
         {"Lâm Hợp file": DOSSIER_READERS, "Long An file": FAR_READERS},
