@@ -13,7 +13,7 @@ from communes.selectors import can_import, districts_for_user, provinces_for_use
 from criteria.models import CriteriaSet
 
 from . import exports, services, sets
-from .errors import ImportFileError
+from .errors import ImportFileError, MissingDateError
 from .forms import AssessmentImportForm, MatrixTemplateForm, SetImportForm, criteria_sets_for_user
 from .services import ImportChanged, ImportOptions
 
@@ -66,7 +66,8 @@ def upload(request):
                 user=request.user, data=data, file_name=upload.name, options=options
             )
         except ImportFileError as e:
-            form.add_error("file", str(e))
+            # A missing date is the date field's question; anything else is the file's.
+            form.add_error("assessed_on" if isinstance(e, MissingDateError) else "file", str(e))
         else:
             record = services.store_upload(data=data, file_name=upload.name)
             # The fingerprint holds the preview's messages, which are in the page's language:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from communes.enums import Role
+from criteria.models import Assessment
 from reports.export import neutralise
 from tests.factories import (
     make_assessment,
@@ -46,6 +47,7 @@ def test_export_ky_anh_matrix_cell_by_cell(client):
     assert sheet["A3"].value == "As of 01/06/2025"
     assert [c.value for c in sheet[4]][:4] == ["Code", "Commune", 1, 2]
     assert sheet.cell(row=4, column=22).value == 20
+    assert [c.value for c in sheet[4]][22:] == ["Number of criteria met", "Assessment date"]
     rows = {r[1].value: [c.value for c in r] for r in sheet.iter_rows(min_row=5)}
     lam_hop = rows["Xã Lâm Hợp"]
     assert lam_hop[0] == "18838"
@@ -53,9 +55,14 @@ def test_export_ky_anh_matrix_cell_by_cell(client):
     assert [i + 1 for i, m in enumerate(marks) if m == "CĐ"] == [1, 2, 17, 20]
     assert marks.count("Đ") == 16
     assert lam_hop[22] == 16
+    # The date of the assessment the marks come from: re-imported, the row changes nothing.
+    assessed_on = Assessment.objects.get(
+        commune__code="18838", criteria_set__code="HATINH_NTM_XA_2017_2020"
+    ).assessed_on
+    assert lam_hop[23].date() == assessed_on
     assert rows["Xã Kỳ Lạc"][22] == 10
     # Not assessed: blank marks and no count.
-    assert rows["Xã Kỳ Xuân"][2:23] == [None] * 21
+    assert rows["Xã Kỳ Xuân"][2:24] == [None] * 22
     totals = [c.value for c in list(sheet.iter_rows())[-1]]
     assert totals[2:4] == [0, 0] and totals[4] == 2 and totals[22] == 26
 
@@ -117,4 +124,28 @@ def test_export_query_count_is_constant(client, django_assert_num_queries, n_com
     with django_assert_num_queries(12):
         sheet = workbook(client, district.code, as_of="2025-01-01")
 
-    assert [r[-1].value for r in sheet.iter_rows(min_row=5)][:-1] == [2] * n_communes
+    assert [r[6].value for r in sheet.iter_rows(min_row=5)][:-1] == [2] * n_communes
+
+
+def test_export_is_laid_out_for_print(client):
+    """Colours for the marks, fitted widths, frozen header, a legend sheet, A4 landscape."""
+    response = client.get(
+        reverse("reports:district_dashboard_xlsx", args=["447"]), {"as_of": "2025-06-01"}
+    )
+    book = load_workbook(BytesIO(response.content))
+    sheet = book.active
+
+    assert book.sheetnames == ["Matrix", "Communes", "Legend"]
+    rows = {r[1].value: r for r in sheet.iter_rows(min_row=5)}
+    lam_hop = rows["Xã Lâm Hợp"]
+    fills = {c.value: c.fill.start_color.rgb for c in lam_hop[2:22]}
+    assert fills["Đ"] != fills["CĐ"] and len(set(fills.values())) == 2
+    assert sheet.freeze_panes == "C5"
+    assert sheet.print_title_rows == "$1:$4"
+    assert sheet.page_setup.orientation == "landscape"
+    # The commune column fits "Xã Lâm Hợp"; the mark columns stay narrow.
+    assert sheet.column_dimensions["B"].width >= len("Xã Lâm Hợp")
+    assert sheet.column_dimensions["C"].width < 10
+    legend = [[c.value for c in r] for r in book["Legend"].iter_rows()]
+    assert ["Đ", "met"] in legend and ["CĐ", "not met"] in legend
+    assert ["CBĐ", "basically met"] in legend
