@@ -30,7 +30,13 @@ def home(request):
 def province(request, code):
     province = get_object_or_404(Province, code=code)
     return render(
-        request, "reports/province.html", {"overview": selectors.province_overview(province)}
+        request,
+        "reports/province.html",
+        {
+            "overview": selectors.province_overview(province),
+            # The dashboard is linked only for those it opens to, not as a login or a 403.
+            "dashboard_open": access.may_open_province_dashboard(request.user, province),
+        },
     )
 
 
@@ -38,7 +44,12 @@ def province(request, code):
 def district(request, code):
     district = get_object_or_404(District.objects.select_related("province"), code=code)
     return render(
-        request, "reports/district.html", {"overview": selectors.district_overview(district)}
+        request,
+        "reports/district.html",
+        {
+            "overview": selectors.district_overview(district),
+            "dashboard_open": access.may_open_district_dashboard(request.user, district),
+        },
     )
 
 

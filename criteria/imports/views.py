@@ -7,7 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communes.selectors import can_import, districts_for_user, provinces_for_user, scope_for
 from criteria.models import CriteriaSet
@@ -32,6 +32,19 @@ def _record(request, token, key=SESSION_KEY):
     if record is None:
         raise Http404
     return record
+
+
+@login_required
+@require_safe
+def home(request):
+    """The administrators' home, where they land after logging in: import, templates,
+    exports of each set they may import into, the criteria sets and the Django admin."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    criteria_sets = criteria_sets_for_user(request.user, provinces_for_user(request.user)).order_by(
+        "-valid_from", "code"
+    )
+    return render(request, "imports/home.html", {"criteria_sets": criteria_sets})
 
 
 @login_required
