@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, OuterRef, QuerySet
 
+from communes.enums import CommuneKind
 from communes.models import Commune, District, Province, Statistic
 from criteria.enums import Title
 from criteria.models import (
@@ -40,10 +41,16 @@ VILLAGE_TITLES = (Title.VILLAGE_NTM, Title.VILLAGE_MODEL)
 
 
 def province_list() -> QuerySet[Province]:
-    """Every province with ``commune_count`` and ``recognised_count`` (communes holding an
-    active NTM-level recognition). One query."""
+    """Every province with ``commune_count`` (all its communes, wards and towns),
+    ``rural_count`` (its communes, xã) and ``recognised_count`` (xã holding an active NTM-level
+    recognition). One query.
+
+    The share is of the xã, as on the national ranking (reports.dashboard.national_ranking):
+    only a xã can be recognised NTM, and one province must not show two different
+    denominators on two pages."""
     communes = Commune.objects.filter(province=OuterRef("pk"))
-    recognised = communes.filter(
+    rural = communes.filter(kind=CommuneKind.COMMUNE)
+    recognised = rural.filter(
         Exists(
             Recognition.objects.active().filter(
                 commune=OuterRef("pk"), title__in=NTM_COMMUNE_TITLES
@@ -52,6 +59,7 @@ def province_list() -> QuerySet[Province]:
     )
     return Province.objects.annotate(
         commune_count=SubqueryCount(communes.values("pk")),
+        rural_count=SubqueryCount(rural.values("pk")),
         recognised_count=SubqueryCount(recognised.values("pk")),
     ).order_by("code")
 

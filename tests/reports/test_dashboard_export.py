@@ -38,7 +38,7 @@ def workbook(client, code, **params):
 
 
 def test_export_ky_anh_matrix_cell_by_cell(client):
-    sheet = workbook(client, "447", as_of="2025-06-01")
+    sheet = workbook(client, "447", as_of="2025-06-01", set="HATINH_NTM_XA_2017_2020")
 
     assert sheet["A1"].value == "Huyện Kỳ Anh"
     assert sheet["B1"].value == "Tỉnh Hà Tĩnh"
@@ -103,7 +103,8 @@ def test_dashboard_links_the_export_with_its_filters(client):
         reverse("reports:district_dashboard", args=["447"]), {"as_of": "2024-01-02"}
     ).content.decode()
 
-    assert "/d/447/dashboard.xlsx?set=HATINH_NTM_XA_2017_2020&amp;as_of=2024-01-02" in html
+    # The default set is the one in force on the date.
+    assert "/d/447/dashboard.xlsx?set=NTM_XA_2021_2025&amp;as_of=2024-01-02" in html
 
 
 @pytest.mark.parametrize("n_communes", [1, 10])
@@ -130,7 +131,8 @@ def test_export_query_count_is_constant(client, django_assert_num_queries, n_com
 def test_export_is_laid_out_for_print(client):
     """Colours for the marks, fitted widths, frozen header, a legend sheet, A4 landscape."""
     response = client.get(
-        reverse("reports:district_dashboard_xlsx", args=["447"]), {"as_of": "2025-06-01"}
+        reverse("reports:district_dashboard_xlsx", args=["447"]),
+        {"as_of": "2025-06-01", "set": "HATINH_NTM_XA_2017_2020"},
     )
     book = load_workbook(BytesIO(response.content))
     sheet = book.active
