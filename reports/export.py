@@ -49,12 +49,14 @@ def dashboard_workbook(dashboard: Dashboard) -> bytes:
     def row(*values):
         sheet.append([neutralise(v) for v in values])
 
+    # One text per title line, in column A, so that it runs over the empty cells beside it
+    # instead of being cut at the narrow code column.
     if dashboard.is_province:
         row(dashboard.unit.name)
     else:
-        row(dashboard.unit.name, dashboard.province.name)
+        row(f"{dashboard.unit.name}, {dashboard.province.name}")
     if dashboard.criteria_set:
-        row(dashboard.criteria_set.name, dashboard.criteria_set.code)
+        row(f"{dashboard.criteria_set.name} ({dashboard.criteria_set.code})")
     else:
         row(_("No criteria set"))
     row(_("As of %(date)s") % {"date": dashboard.as_of.strftime("%d/%m/%Y")})
@@ -102,6 +104,7 @@ def dashboard_workbook(dashboard: Dashboard) -> bytes:
     for cell in sheet[header_row]:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.fill = HEADER_FILL
+    sheet.row_dimensions[header_row].height = 45  # three lines of a wrapped header
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     _fit_columns(sheet, header_row, title_rows=header_row - 1)
     _print_setup(sheet, header_row)
@@ -123,9 +126,11 @@ def _fit_columns(sheet, header_row: int, *, title_rows: int) -> None:
             text = (
                 cell.value.strftime("%d/%m/%Y") if hasattr(cell.value, "strftime") else cell.value
             )
-            # A wrapped header counts by its longest word.
-            longest = max(len(word) for word in str(text).split() or [""])
-            length = longest if cell.row == header_row else len(str(text))
+            # A wrapped header counts by its longest word, on at most three lines.
+            words = str(text).split() or [""]
+            longest = max(len(word) for word in words)
+            header_width = max(longest, -(-len(str(text)) // 3))
+            length = header_width if cell.row == header_row else len(str(text))
             widths[cell.column] = max(widths.get(cell.column, 0), length)
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = min(
@@ -133,14 +138,15 @@ def _fit_columns(sheet, header_row: int, *, title_rows: int) -> None:
         )
 
 
-def _print_setup(sheet, header_row: int) -> None:
+def _print_setup(sheet, header_row: int | None) -> None:
     """A4 landscape, one page wide, the title and header rows repeated on every page."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"1:{header_row}"
+    if header_row:
+        sheet.print_title_rows = f"1:{header_row}"
 
 
 def _legend_sheet(sheet, dashboard: Dashboard) -> None:
@@ -178,8 +184,9 @@ def _legend_sheet(sheet, dashboard: Dashboard) -> None:
     for cell in (*sheet[1], *sheet[marks_row]):
         cell.font = Font(bold=True)
     sheet["A1"].font = Font(bold=True, size=13)
-    sheet.column_dimensions["A"].width = 28
-    sheet.column_dimensions["B"].width = 90
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 80
+    _print_setup(sheet, None)
 
 
 def _communes_sheet(sheet, dashboard: Dashboard) -> None:
@@ -194,7 +201,7 @@ def _communes_sheet(sheet, dashboard: Dashboard) -> None:
     for commune_row in dashboard.rows:
         for assessment in commune_row.all_sets:
             totals[assessment.criteria_set_id] = assessment.criteria_total
-    row(dashboard.unit.name, _("Criteria met per set"))
+    row(f"{dashboard.unit.name}: {_('Criteria met per set')}")
     row(_("As of %(date)s") % {"date": dashboard.as_of.strftime("%d/%m/%Y")})
     header = [_("Code"), _("Commune")]
     for criteria_set in sets:
@@ -223,6 +230,7 @@ def _communes_sheet(sheet, dashboard: Dashboard) -> None:
     for cell in sheet[header_row]:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         cell.fill = HEADER_FILL
+    sheet.row_dimensions[header_row].height = 45
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=3)
     _fit_columns(sheet, header_row, title_rows=header_row - 1)
     _print_setup(sheet, header_row)

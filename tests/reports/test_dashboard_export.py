@@ -40,10 +40,11 @@ def workbook(client, code, **params):
 def test_export_ky_anh_matrix_cell_by_cell(client):
     sheet = workbook(client, "447", as_of="2025-06-01", set="HATINH_NTM_XA_2017_2020")
 
-    assert sheet["A1"].value == "Huyện Kỳ Anh"
-    assert sheet["B1"].value == "Tỉnh Hà Tĩnh"
-    assert sheet["A2"].value == "Bộ tiêu chí xã nông thôn mới tỉnh Hà Tĩnh (20 tiêu chí)"
-    assert sheet["B2"].value == "HATINH_NTM_XA_2017_2020"
+    # The area, the set and the date, one title line each.
+    assert sheet["A1"].value == "Huyện Kỳ Anh, Tỉnh Hà Tĩnh"
+    assert sheet["A2"].value == (
+        "Bộ tiêu chí xã nông thôn mới tỉnh Hà Tĩnh (20 tiêu chí) (HATINH_NTM_XA_2017_2020)"
+    )
     assert sheet["A3"].value == "As of 01/06/2025"
     assert [c.value for c in sheet[4]][:4] == ["Code", "Commune", 1, 2]
     assert sheet.cell(row=4, column=22).value == 20
@@ -76,7 +77,7 @@ def test_export_neutralises_formula_like_text(client):
 
     sheet = workbook(client, district.code, as_of="2025-01-01")
 
-    assert sheet["A1"].value == "'+Huyện"
+    assert sheet["A1"].value.startswith("'+Huyện")
     names = [r[1].value for r in sheet.iter_rows(min_row=5, max_row=6)]
     assert names == ["'=cmd()", "'@SUM(A1)"]
     assert [c.value for c in sheet[5]][2:5] == ["Đ", "CBĐ", 1]
