@@ -29,6 +29,7 @@ from .enums import (
     Title,
     Verification,
 )
+from .names import localized_short_name
 
 # ---------------------------------------------------------------------------------------------
 # Legal objects: sets, criteria, indicators, thresholds
@@ -117,7 +118,8 @@ class CriteriaSet(models.Model):
 
     @property
     def display_name(self):
-        return self.short_name or self.name
+        """The short name, in the page's language on English pages (criteria.names)."""
+        return localized_short_name(self.short_name) or self.name
 
     def covers(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (

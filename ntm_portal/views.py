@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.i18n import set_language as django_set_language
 
 from .forms import LoginForm
+from .navigation import navigation_for
 
 
 class LoginView(auth_views.LoginView):
@@ -14,6 +15,14 @@ class LoginView(auth_views.LoginView):
     portal (wrong password, missing or overlong username); the lockout stays a 429 (axes)."""
 
     form_class = LoginForm
+
+    def get_default_redirect_url(self):
+        """Without a ``next``, each user lands where their work is: a commune official on the
+        inbox, an office on its dashboard, an administrator on the import home
+        (ntm_portal.navigation)."""
+        if self.next_page:
+            return super().get_default_redirect_url()
+        return navigation_for(self.request.user).landing
 
     def form_invalid(self, form):
         response = super().form_invalid(form)

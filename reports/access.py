@@ -22,6 +22,7 @@ from communes.selectors import (
     communes_for_user,
     districts_for_user,
     provinces_for_user,
+    scope_for,
     unit_for_address,
 )
 
@@ -68,3 +69,20 @@ def provinces_for_ranking(user):
     whole (every province for a national admin, their own for a province office). Users
     whose subtree is smaller than a province have no ranking (the view answers 404)."""
     return provinces_for_user(user)
+
+
+def may_open_district_dashboard(user, district) -> bool:
+    """Whether a link to ``district``'s dashboard leads somewhere for ``user``: the rule of
+    district_for_dashboard, read from the scope without a query (the overview pages show the
+    link only then, rather than a link to a login page or a 403)."""
+    scope = scope_for(user)
+    if scope.everything:
+        return True
+    return scope.district_id == district.pk or (
+        scope.province_id is not None and scope.province_id == district.province_id
+    )
+
+
+def may_open_province_dashboard(user, province) -> bool:
+    scope = scope_for(user)
+    return scope.everything or (scope.province_id is not None and scope.province_id == province.pk)

@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus
@@ -448,6 +448,7 @@ class Dashboard:
             )
         )
         no_public = escape(gettext("no public assessment"))
+        xa = pgettext("unit kind, after a count", "xã")
         n_criteria = len(self.criteria)
         parts = []
         for summary in self.districts:
@@ -469,7 +470,7 @@ class Dashboard:
                 '\n        <tr>\n          <th scope="row" class="unit-name"><a href="'
                 f'{url}?{query}">{escape(summary.district.name)}</a></th>\n'
                 f'          <td class="num">{escape(number(headline.communes))}</td>\n'
-                f"          <td>{share_html(headline.ntm, headline.rural_communes)}</td>\n"
+                f"          <td>{share_html(headline.ntm, headline.rural_communes, xa)}</td>\n"
                 f'          <td class="num">{escape(number(headline.ntmnc))}</td>\n'
                 f'          <td class="num">{escape(number(headline.model))}</td>\n'
                 f'          <td class="nowrap">{average}</td>\n        </tr>\n      '
@@ -480,11 +481,14 @@ class Dashboard:
     def hardest_html(self) -> SafeString:
         """The hardest criteria table's body rows (reports/_dashboard_hardest.html), as the
         template loop and its _share include per criterion wrote them."""
+        # The share is of the communes assessed against the set, not of all communes.
+        assessed = pgettext("after a count", "assessed against this set")
         return mark_safe(  # noqa: S308 - names escaped, texts from catalogues
             "".join(
                 f'\n        <tr>\n          <td class="num">{share.criterion.number}</td>\n'
                 f'          <th scope="row">{escape(share.criterion.name)}</th>\n'
-                f"          <td>{share_html(share.met, share.assessed)}</td>\n        </tr>\n      "
+                f"          <td>{share_html(share.met, share.assessed, assessed)}</td>\n"
+                "        </tr>\n      "
                 for share in self.hardest
             )
         )
@@ -580,16 +584,20 @@ def _ymd(day: datetime.date) -> str:
     return f"{day.year}-{day.month:02d}-{day.day:02d}"
 
 
-def share_html(part: int, whole: int) -> str:
-    """includes/_share.html, as rendered there: "12 (40%)" with a bar."""
+def share_html(part: int, whole: int, of_what: str = "") -> str:
+    """includes/_share.html, as rendered there: "12 of 30 xã (40%)" with a bar; ``of_what``
+    names what the whole counts (escaped here)."""
     from .templatetags.overview import number, percent
 
     share = percent(part, whole)
-    label = gettext("%(part)s of %(whole)s (%(share)s%%)") % {
-        "part": escape(number(part)),
-        "whole": escape(number(whole)),
-        "share": share,
-    }
+    values = {"part": escape(number(part)), "whole": escape(number(whole)), "share": share}
+    if of_what:
+        label = gettext("%(part)s of %(whole)s %(of_what)s (%(share)s%%)") % {
+            **values,
+            "of_what": escape(of_what),
+        }
+    else:
+        label = gettext("%(part)s of %(whole)s (%(share)s%%)") % values
     return (
         f'\n\n\n\n<span class="progress">\n  <meter min="0" max="{whole or 1}" value="{part}" '
         f'aria-label="{label}">{share}%</meter>\n  <span class="progress__text" '
@@ -764,15 +772,25 @@ def regressions(rows, criteria_set) -> list[Regression]:
     return found
 
 
-def trend(history, n_criteria: int, as_of: datetime.date) -> list[TrendPoint]:
-    """One TrendPoint per year from the first assessment's year to ``as_of``'s. ``history``
-    is (commune id, date, pk, criteria met) for every public assessment of the area against
-    the set on or before ``as_of``."""
+def trend(
+    history, n_criteria: int, as_of: datetime.date, criteria_set: CriteriaSet | None = None
+) -> list[TrendPoint]:
+    """One TrendPoint per year from the first assessment's year to ``as_of``'s, within the
+    years ``criteria_set`` was in force: a set that ended in 2020 has no point for 2021 on,
+    where it would only repeat its last figures. ``history`` is (commune id, date, pk,
+    criteria met) for every public assessment of the area against the set on or before
+    ``as_of``."""
     if not history:
         return []
     ordered = sorted(history, key=lambda h: (h[1], h[2]))
+    first, last = ordered[0][1].year, as_of.year
+    if criteria_set is not None and criteria_set.valid_to is not None:
+        # Not before the last assessment, though: one dated after the period still shows.
+        last = min(last, max(criteria_set.valid_to.year, ordered[-1][1].year))
+    if criteria_set is not None and criteria_set.valid_from is not None:
+        first = max(first, min(criteria_set.valid_from.year, last))
     points, latest, i = [], {}, 0
-    for year in range(ordered[0][1].year, as_of.year + 1):
+    for year in range(first, last + 1):
         while i < len(ordered) and ordered[i][1].year <= year:
             latest[ordered[i][0]] = ordered[i][3]
             i += 1
@@ -837,14 +855,38 @@ def area_sets(area_assessments) -> list[CriteriaSet]:
     return sorted(sets, key=lambda s: -s.commune_count)
 
 
-def resolve_set(sets: list[CriteriaSet], code: str) -> CriteriaSet | None:
-    """The set named ``code``; with no code, the set most communes are assessed on (None when
-    no commune is assessed on any)."""
+def resolve_set(
+    sets: list[CriteriaSet],
+    code: str,
+    *,
+    as_of: datetime.date | None = None,
+    province_id: int | None = None,
+) -> CriteriaSet | None:
+    """The set named ``code``. With no code, a set in force on ``as_of`` for the area (its
+    period covers the date; national, or the area's province's own): the province's own
+    first, then the one most communes are assessed on, then a base set (not one that requires
+    another, like NTM nâng cao), then the newest. Only when no set is in force on the date,
+    the set most communes are assessed on (None when no commune is assessed on any).
+
+    Why: the most assessed set is often an expired one (Hà Tĩnh's 2017–2020 set on a 2026
+    dashboard), which showed old results as if they were current."""
     if code:
         for criteria_set in sets:
             if criteria_set.code == code:
                 return criteria_set
         raise UnknownCriteriaSet(code)
+    if as_of is not None:
+        in_force = [s for s in sets if s.covers(as_of) and s.province_id in (None, province_id)]
+        if in_force:
+            return min(
+                in_force,
+                key=lambda s: (
+                    s.province_id is None,
+                    -s.commune_count,
+                    s.prerequisite_id is not None,
+                    s.period_order,
+                ),
+            )
     if sets and sets[0].commune_count:
         return sets[0]
     return None
@@ -904,7 +946,8 @@ def _area_dashboard(
 ) -> Dashboard:
     rows_of_area = area_assessments(communes, as_of)
     sets = area_sets(rows_of_area)
-    criteria_set = resolve_set(sets, set_code)
+    province_id = unit.pk if isinstance(unit, Province) else unit.province_id
+    criteria_set = resolve_set(sets, set_code, as_of=as_of, province_id=province_id)
     set_id = criteria_set.pk if criteria_set else None
 
     commune_list = [
@@ -1004,7 +1047,7 @@ def _area_dashboard(
         criteria=criteria,
         rows=row_list,
         headline=_headline(row_list, village_counts),
-        trend=trend(history, len(criteria), as_of),
+        trend=trend(history, len(criteria), as_of, criteria_set),
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from communes.enums import CommuneKind
 from communes.models import Commune, District, Province, Statistic
 from criteria.enums import Title
 from criteria.models import (
@@ -43,10 +44,16 @@ VILLAGE_TITLES = (Title.VILLAGE_NTM, Title.VILLAGE_MODEL)
 
 def province_list(*, on: datetime.date | None = None) -> QuerySet[Province]:
     """Every province valid ``on`` that day (default today: the 34 provinces since
-    01/07/2025; the 63 before), with ``commune_count`` and ``recognised_count`` (communes
-    holding an active NTM-level recognition). One query."""
+    01/07/2025; the 63 before), with ``commune_count`` (all its communes, wards and towns),
+    ``rural_count`` (its communes, xã) and ``recognised_count`` (xã holding an active NTM-level
+    recognition). One query.
+
+    The share is of the xã, as on the national ranking (reports.dashboard.national_ranking):
+    only a xã can be recognised NTM, and one province must not show two different
+    denominators on two pages."""
     communes = Commune.objects.filter(province=OuterRef("pk"))
-    recognised = communes.filter(
+    rural = communes.filter(kind=CommuneKind.COMMUNE)
+    recognised = rural.filter(
         Exists(
             Recognition.objects.active().filter(
                 commune=OuterRef("pk"), title__in=NTM_COMMUNE_TITLES
@@ -58,6 +65,7 @@ def province_list(*, on: datetime.date | None = None) -> QuerySet[Province]:
         Province.objects.valid_on(day)
         .annotate(
             commune_count=SubqueryCount(communes.values("pk")),
+            rural_count=SubqueryCount(rural.values("pk")),
             recognised_count=SubqueryCount(recognised.values("pk")),
         )
         .order_by("code")

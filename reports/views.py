@@ -80,7 +80,11 @@ def province(request, code):
     return render(
         request,
         "reports/province.html",
-        {"overview": selectors.province_overview(province)},
+        {
+            "overview": selectors.province_overview(province),
+            # The dashboard is linked only for those it opens to, not as a login or a 403.
+            "dashboard_open": access.may_open_province_dashboard(request.user, province),
+        },
     )
 
 
@@ -93,7 +97,10 @@ def district(request, code):
     return render(
         request,
         "reports/district.html",
-        {"overview": selectors.district_overview(district)},
+        {
+            "overview": selectors.district_overview(district),
+            "dashboard_open": access.may_open_district_dashboard(request.user, district),
+        },
     )
 
 

@@ -10,6 +10,11 @@ class ImportFileError(Exception):
     The message is for the user."""
 
 
+class MissingDateError(ImportFileError):
+    """No row of the file has an assessment date and none was chosen: the form asks for one
+    (a file-level problem of the date field, not of the file)."""
+
+
 @dataclass(frozen=True)
 class CellError:
     """One problem in one place: ``row`` and ``column`` are 1-based sheet positions; either may

@@ -18,6 +18,35 @@ IMPORT_STATUSES = [
 ]
 
 
+def short_province_name(name: str) -> str:
+    """ "Tỉnh Tiền Giang" → "Tiền Giang": how a district's province is named after it."""
+    for prefix in ("Tỉnh ", "Thành phố "):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def district_label(district) -> str:
+    # Many provinces have a district of the same name ("Huyện Châu Thành" ten times).
+    return f"{district.name} ({short_province_name(district.province.name)})"
+
+
+def grouped_district_choices(queryset):
+    """A callable for a district field's choices: the districts under one <optgroup> per
+    province, each named with its province, so that the browser's own select finds them by
+    typing and the list reads without JavaScript. Called when the widget renders."""
+
+    def choices():
+        groups: dict[str, list] = {}
+        for district in queryset.order_by("province__name", "name"):
+            groups.setdefault(district.province.name, []).append(
+                (district.pk, district_label(district))
+            )
+        return [("", "---------"), *groups.items()]
+
+    return choices
+
+
 def criteria_sets_for_user(user, provinces):
     """National sets, and the provincial variants of the provinces the user imports into."""
     return CriteriaSet.objects.filter(Q(province__isnull=True) | Q(province__in=provinces))
@@ -61,7 +90,9 @@ class AssessmentImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         provinces = provinces_for_user(user)
         self.fields["province"].queryset = provinces
-        self.fields["district"].queryset = districts_for_user(user).select_related("province")
+        districts = districts_for_user(user).select_related("province")
+        self.fields["district"].queryset = districts
+        self.fields["district"].choices = grouped_district_choices(districts)
         self.fields["criteria_set"].queryset = criteria_sets_for_user(user, provinces)
         if provinces.count() == 1:
             # A province-scoped admin imports into their own province only.
@@ -93,8 +124,7 @@ class SetImportForm(forms.Form):
 
 class DistrictChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        # Many provinces have a district of the same name.
-        return f"{obj.name} — {obj.province.name}"
+        return district_label(obj)
 
 
 class MatrixTemplateForm(forms.Form):
@@ -115,7 +145,9 @@ class MatrixTemplateForm(forms.Form):
         super().__init__(*args, **kwargs)
         provinces = provinces_for_user(user)
         self.fields["province"].queryset = provinces
-        self.fields["district"].queryset = districts_for_user(user).select_related("province")
+        districts = districts_for_user(user).select_related("province")
+        self.fields["district"].queryset = districts
+        self.fields["district"].choices = grouped_district_choices(districts)
         self.fields["criteria_set"].queryset = criteria_sets_for_user(user, provinces)
         if provinces.count() == 1:
             self.fields["province"].initial = provinces.get()

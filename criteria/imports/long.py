@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from communes.enums import ResultStatus
 from criteria.models import CriteriaSet, Indicator
 
-from .errors import CellError, ImportFileError
+from .errors import CellError, ImportFileError, MissingDateError
 from .matching import CommuneMatcher, MatchError, clean_code
 from .matrix import HEADER_SEARCH_ROWS, ParsedSheet, criterion_for_header
 from .reader import Book, Sheet
@@ -135,9 +135,28 @@ def parse_long(
     sheet = choose_long_sheet(book, sheet_name)
     header_row, columns = find_long_columns(sheet)
     criteria_set = _set_for_file(sheet, header_row, columns, criteria_set, allowed_sets)
-    if assessed_on is None and "date" not in columns:
-        raise ImportFileError(
-            _("The assessment date is missing: choose it in the form, or add a column “Ngày”.")
+    if assessed_on is None and (
+        "date" not in columns
+        or all(
+            sheet.value(r, columns["date"]) in (None, "")
+            for r in range(header_row + 1, sheet.n_rows + 1)
+        )
+    ):
+        raise MissingDateError(
+            _(
+                "The assessment date is missing: choose it here, or fill in the sheet's "
+                "column “Ngày đánh giá”."
+            )
+        )
+    notices: list[str] = []
+    if "status" not in columns:
+        # Without the column every result would be blank: say that none is read, rather
+        # than store indicators as not met.
+        notices.append(
+            _(
+                "The sheet has no “Kết quả” column: no criterion result is read, and "
+                "indicator values are stored without a met / not met mark."
+            )
         )
     criteria = {c.number: c for c in criteria_set.criteria.all()}
     by_name = {fold(c.name): c.number for c in criteria.values()}
@@ -325,7 +344,16 @@ def parse_long(
         )
     numbers = sorted({int(k) for k in keys if k.isdigit()})
     return ParsedSheet(
-        sheet.title, dataset, positions, errors, skipped, numbers, criteria_set, labels
+        sheet.title,
+        dataset,
+        positions,
+        errors,
+        skipped,
+        numbers,
+        criteria_set,
+        labels,
+        source=sheet,
+        notices=notices,
     )
 
 

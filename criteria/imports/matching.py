@@ -55,8 +55,10 @@ class CommuneMatcher:
     """Indexes ``communes`` (already narrowed to what the user may import into) once, so each
     row costs no query."""
 
-    def __init__(self, communes):
+    def __init__(self, communes, *, area: str = ""):
         self.communes = communes
+        # The district or province chosen in the form, to name it when a unit is not there.
+        self.area = area
         # One query for the codes; the name indexes (with districts and provinces, one more
         # query) only when a row has no code: a national sheet has 10,051 codes.
         # A code may name two units (GSO reuses codes since 01/07/2025): by_code_on picks by
@@ -107,11 +109,11 @@ class CommuneMatcher:
         if code:
             commune = self.by_code_on(code, on)
             if commune is None:
-                raise MatchError(
-                    _("No commune with code %(code)s in the province(s) you import into.")
-                    % {"code": code},
-                    "code",
-                )
+                if self.area:
+                    message = _("No commune with code %(code)s in %(area)s.")
+                else:
+                    message = _("No commune with code %(code)s in the province(s) you import into.")
+                raise MatchError(message % {"code": code, "area": self.area}, "code")
             if name and split_unit_name(name)[1] != split_unit_name(commune.name)[1]:
                 raise MatchError(
                     _("Code %(code)s is %(unit)s, but the row names “%(name)s”.")
@@ -143,11 +145,11 @@ class CommuneMatcher:
             current = [c for c in candidates if c.is_valid_on(on)]
             candidates = current or candidates
         if not candidates:
-            raise MatchError(
-                _("No commune named “%(name)s” in the province(s) you import into.")
-                % {"name": name},
-                "name",
-            )
+            if self.area:
+                message = _("No commune named “%(name)s” in %(area)s.")
+            else:
+                message = _("No commune named “%(name)s” in the province(s) you import into.")
+            raise MatchError(message % {"name": name, "area": self.area}, "name")
         if len(candidates) > 1:
             raise MatchError(
                 _(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from criteria.models import CriteriaSet
 
-from .errors import CellError, ImportFileError
+from .errors import CellError, ImportFileError, MissingDateError
 from .matching import CommuneMatcher, MatchError
 from .reader import Book, Sheet
 from .values import fold, parse_date, parse_mark, parse_number
@@ -28,8 +28,20 @@ from .values import fold, parse_date, parse_mark, parse_number
 HEADER_SEARCH_ROWS = 40
 _NUMBERED = re.compile(r"^(?:tc|tieu chi|tieu chi so|chi tieu)?\s*(\d{1,3})(?:[.)]|\s|$)")
 _AS_OF = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-# Rows below the data that are not communes.
-_SKIP_PREFIXES = ("tong cong", "tong so", "cong", "ghi chu", "nguon", "luu y", "total", "note")
+# Rows below the data that are not communes (the last two: the totals row of a dashboard
+# export, in Vietnamese and in English).
+_SKIP_PREFIXES = (
+    "tong cong",
+    "tong so",
+    "cong",
+    "ghi chu",
+    "nguon",
+    "luu y",
+    "total",
+    "note",
+    "so xa dat",
+    "communes meeting",
+)
 
 
 @dataclass
@@ -57,6 +69,18 @@ class ParsedSheet:
     # Sheet row -> the unit as written (code or name), so that a row rejected while reading
     # can still be named in the preview.
     labels: dict[int, str] = field(default_factory=dict)
+    # The sheet itself, so that an error found later shows the value of the very cell it
+    # points at.
+    source: Sheet | None = None
+    # Rows of a commune with no mark at all: nothing to write (an untouched template).
+    blank: list[tuple[int, str]] = field(default_factory=list)
+    # What the user must know about how the file was read (e.g. where the date came from).
+    notices: list[str] = field(default_factory=list)
+
+    def cell_value(self, row: int | None, column: int | None):
+        if self.source is None or not row or not column:
+            return None
+        return self.source.value(row, column)
 
 
 def criterion_for_header(value, by_name: dict[str, int], numbers: set[int]) -> int | None:
@@ -139,15 +163,30 @@ def find_columns(sheet: Sheet, criteria_set: CriteriaSet) -> tuple[int, Columns]
 
 def sheet_date(sheet: Sheet, header_row: int) -> datetime.date | None:
     """The "as of" date of the title block, e.g. "(Số liệu tính đến ngày 08/5/2024)"."""
+    found = sheet_date_line(sheet, header_row)
+    return found[0] if found else None
+
+
+def sheet_date_line(sheet: Sheet, header_row: int) -> tuple[datetime.date, str] | None:
+    """The "as of" date of the title block and the text it was read from."""
     for r in range(1, header_row):
         for value in sheet.rows[r - 1]:
             is_as_of = isinstance(value, str) and ("ngay" in fold(value) or "den" in fold(value))
             if is_as_of and (m := _AS_OF.search(value)):
                 try:
-                    return parse_date(m.group(0))
+                    return parse_date(m.group(0)), value.strip()
                 except ValueError:
                     return None
     return None
+
+
+def missing_date_error() -> MissingDateError:
+    return MissingDateError(
+        _(
+            "The assessment date is missing: choose it here, or write it in the sheet (a "
+            "“Ngày đánh giá” column, or “Số liệu tính đến ngày dd/mm/yyyy” above the header)."
+        )
+    )
 
 
 def choose_sheet(book: Book, criteria_set: CriteriaSet, sheet_name: str | None) -> Sheet:
@@ -177,17 +216,33 @@ def parse_matrix(
 ) -> ParsedSheet:
     sheet = choose_sheet(book, criteria_set, sheet_name)
     header_row, columns = find_columns(sheet, criteria_set)
-    default_date = assessed_on or sheet_date(sheet, header_row)
-    if default_date is None and columns.date is None:
-        raise ImportFileError(
-            _(
-                "The assessment date is missing: choose it in the form, or write "
-                "“Số liệu tính đến ngày dd/mm/yyyy” above the header."
+    notices: list[str] = []
+    default_date = assessed_on
+    if default_date is None and (found := sheet_date_line(sheet, header_row)):
+        default_date, line = found
+        if columns.date is None:
+            # Offices write their assessment date so, but a dashboard export's "Tính đến
+            # ngày" is only the date its figures were read: say where the date came from.
+            notices.append(
+                _(
+                    "Every row is taken as assessed on %(date)s, read from “%(line)s” above the "
+                    "header. If that is not the assessment date, choose the date in the form."
+                )
+                % {"date": default_date.strftime("%d/%m/%Y"), "line": line}
             )
+    if default_date is None and (
+        columns.date is None
+        or all(
+            sheet.value(r, columns.date) in (None, "")
+            for r in range(header_row + 1, sheet.n_rows + 1)
         )
+    ):
+        # The portal's own template has an empty date column: a question for the form.
+        raise missing_date_error()
     numbers = sorted(columns.criteria)
     headers = ["row", "commune", "assessed_on", *[str(n) for n in numbers]]
     data_rows, positions, errors, skipped = [], [], [], []
+    blank: list[tuple[int, str]] = []
     labels: dict[int, str] = {}
     seen: dict[tuple[str, datetime.date], int] = {}
 
@@ -249,6 +304,13 @@ def parse_matrix(
             else:
                 skipped.append((r, str(first_text)))
             continue
+        if all(
+            values[c - 1] is None or (isinstance(values[c - 1], str) and not values[c - 1].strip())
+            for _n, c in in_sheet
+        ) and not any((r, c) in uncached for _n, c in in_sheet):
+            # No mark at all: the row says nothing about the commune.
+            blank.append((r, labels[r]))
+            continue
         n_errors = len(errors)
         if uncached:
             for c in checked:
@@ -267,6 +329,13 @@ def parse_matrix(
                 day = parse_date(values[columns.date - 1])
             except ValueError as e:
                 error(r, columns.date, str(e))
+                day = None
+        elif day is None:
+            error(
+                r,
+                columns.date,
+                _("The row has marks but no assessment date: write it here as dd/mm/yyyy."),
+            )
         commune = None
         try:
             commune = matcher.match(
@@ -284,7 +353,7 @@ def parse_matrix(
                 continue
             status, message = read_mark(values[c - 1])
             if message is None:
-                statuses.append(status)
+                statuses.append(status)  # None for a blank cell: no change
             else:
                 error(r, c, message)
         if (
@@ -309,7 +378,7 @@ def parse_matrix(
             statuses = [statuses[i] for i in reorder]
         data_rows.append([r, commune.code, day.isoformat(), *statuses])
         positions.append(RowPositions(r, where))
-    if not data_rows and not errors:
+    if not data_rows and not errors and not blank:
         raise ImportFileError(
             _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
             % {"sheet": sheet.title}
@@ -317,7 +386,17 @@ def parse_matrix(
     # Built in one go: Dataset.append checks every row's width, which showed in profiles.
     dataset = tablib.Dataset(*data_rows, headers=headers)
     return ParsedSheet(
-        sheet.title, dataset, positions, errors, skipped, numbers, criteria_set, labels
+        sheet.title,
+        dataset,
+        positions,
+        errors,
+        skipped,
+        numbers,
+        criteria_set,
+        labels,
+        source=sheet,
+        blank=blank,
+        notices=notices,
     )
 
 

@@ -25,6 +25,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from communes.enums import AssessmentStatus
+from communes.models import District, Province
 from communes.selectors import communes_for_user, provinces_for_user
 from criteria.models import CriteriaSet
 
@@ -36,7 +37,7 @@ from .matching import CommuneMatcher
 from .matrix import ParsedSheet, parse_matrix
 from .plan import ImportPlan
 from .reader import read_book
-from .values import NOT_ASSESSED
+from .values import MARK_FOR_STATUS, NOT_ASSESSED
 
 ERROR_FILL = PatternFill(fill_type="solid", start_color="FFF4B6B6", end_color="FFF4B6B6")
 STORAGE_DIR = "imports"
@@ -75,10 +76,19 @@ class ImportOptions:
 class PreviewRow:
     sheet_row: int
     unit: str
-    action: str  # "new", "update", "skip" (unchanged) or "invalid"
+    action: str  # "new", "update", "skip" (unchanged), "invalid" or "blank" (no mark)
     summary: str = ""
     changes: list[str] = field(default_factory=list)
     kind: str = ""  # what the row describes, when a file mixes kinds (a set's sheets)
+    # The unit matched: its GSO code, district and province (empty when none was matched).
+    code: str = ""
+    district: str = ""
+    province: str = ""
+    assessed_on: datetime.date | None = None
+    # What will be written: "1: Đ", "2: CĐ", … for the criteria the row gives a mark.
+    values: list[str] = field(default_factory=list)
+    # Why a refused row is refused.
+    reason: str = ""
 
 
 @dataclass
@@ -90,6 +100,9 @@ class Preview:
     skipped: list[tuple[int, str]]
     fingerprint: str
     subject: str = ""  # what the file is about, when it is one thing (a set's code)
+    criteria_set: str = ""  # the set's name, for an assessment import
+    status: str = ""  # the status imported assessments get, as shown
+    notices: list[str] = field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for r in self.rows if r.action == action)
@@ -103,6 +116,16 @@ class Preview:
             "skip": self.count("skip"),
             "rejected": len(rejected_rows),
         }
+
+    @property
+    def blank_count(self) -> int:
+        """Rows of a unit with no mark at all (nothing to write)."""
+        return self.count("blank")
+
+    @property
+    def ready_count(self) -> int:
+        """Rows that would be written once the file has no error left."""
+        return self.count("new") + self.count("update")
 
     @property
     def can_apply(self) -> bool:
@@ -163,6 +186,16 @@ def _communes_in_scope(user, options: ImportOptions):
     return communes
 
 
+def _area_name(options: ImportOptions) -> str:
+    """The district or province the form narrowed the import to, named, or ""."""
+    if options.district_id:
+        district = District.objects.select_related("province").get(pk=options.district_id)
+        return f"{district.name} ({district.province.name})"
+    if options.province_id:
+        return Province.objects.get(pk=options.province_id).name
+    return ""
+
+
 def _parse(
     *, user, data: bytes, file_name: str, options: ImportOptions
 ) -> tuple[ParsedSheet, CommuneMatcher]:
@@ -170,7 +203,7 @@ def _parse(
         CriteriaSet.objects.get(pk=options.criteria_set_id) if options.criteria_set_id else None
     )
     book = read_book(data, file_name)
-    matcher = CommuneMatcher(_communes_in_scope(user, options))
+    matcher = CommuneMatcher(_communes_in_scope(user, options), area=_area_name(options))
     if options.fmt == "long":
         parsed = parse_long(
             book,
@@ -204,7 +237,7 @@ def _plan(*, user, data: bytes, file_name: str, options: ImportOptions, lock: bo
         source=file_name,
         lock=lock,
     )
-    return plan, _preview(parsed, plan, file_name)
+    return plan, _preview(parsed, plan, file_name, status=options.status)
 
 
 def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Preview:
@@ -214,9 +247,20 @@ def dry_run(*, user, data: bytes, file_name: str, options: ImportOptions) -> Pre
     return _plan(user=user, data=data, file_name=file_name, options=options)[1]
 
 
-def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str) -> Preview:
+def _unit_names(plan: ImportPlan) -> tuple[dict[int, str], dict[int, str]]:
+    """The names of the plan's districts and provinces, by id: two queries whatever the row
+    count (the matcher's communes are read without them: a national sheet has 10,051)."""
+    district_ids = {p.commune.district_id for p in plan.rows if p.commune.district_id}
+    province_ids = {p.commune.province_id for p in plan.rows}
+    districts = dict(District.objects.filter(pk__in=district_ids).values_list("pk", "name"))
+    provinces = dict(Province.objects.filter(pk__in=province_ids).values_list("pk", "name"))
+    return districts, provinces
+
+
+def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str, *, status: str) -> Preview:
     errors = list(parsed.errors)
     rows = []
+    districts, provinces = _unit_names(plan) if plan.rows else ({}, {})
     # Every dataset row has the same keys: which hold marks and which indicators, once.
     mark_keys = [str(n) for n in parsed.criteria]
     indicator_keys = [
@@ -229,30 +273,63 @@ def _preview(parsed: ParsedSheet, plan: ImportPlan, file_name: str) -> Preview:
         position = parsed.positions[row_plan.index]
         sheet_row = data_row["row"]
         for key, messages in row_plan.messages:
-            col = position.get(key, position["commune"])[1]
-            errors.append(
-                CellError(parsed.sheet, sheet_row, col, data_row.get(key), " ".join(messages))
-            )
+            row, col = position.get(key, position["commune"])
+            # The value of the cell the error points at, never another column's.
+            value = parsed.cell_value(row, col) if parsed.source else data_row.get(key)
+            errors.append(CellError(parsed.sheet, row, col, value, " ".join(messages)))
+        commune = row_plan.commune
         rows.append(
             PreviewRow(
                 sheet_row=sheet_row,
-                unit=row_plan.commune.name,
+                unit=commune.name,
                 action=row_plan.action,
                 summary=_summary(data_row, mark_keys, indicator_keys),
                 changes=row_plan.changes if row_plan.action == "update" else [],
+                code=commune.code,
+                district=districts.get(commune.district_id, ""),
+                province=provinces.get(commune.province_id, ""),
+                assessed_on=row_plan.assessed_on,
+                values=_values(data_row, mark_keys),
+                reason=" ".join(m for _key, texts in row_plan.messages for m in texts),
             )
         )
     rows += _rejected_while_reading(parsed, rows)
+    rows += [
+        PreviewRow(sheet_row=number, unit=label, action="blank") for number, label in parsed.blank
+    ]
     rows.sort(key=lambda r: r.sheet_row)
     errors.sort(key=lambda e: (e.row or 0, e.column or 0))
     fingerprint = hashlib.sha256(
         json.dumps(
-            [[r.sheet_row, r.unit, r.action, r.summary, r.changes] for r in rows]
-            + [[e.row, e.column, e.message] for e in errors],
+            [
+                [
+                    r.sheet_row,
+                    r.unit,
+                    r.code,
+                    r.action,
+                    r.summary,
+                    r.changes,
+                    r.values,
+                    r.assessed_on.isoformat() if r.assessed_on else None,
+                ]
+                for r in rows
+            ]
+            + [[e.row, e.column, e.message] for e in errors]
+            + [[status, parsed.criteria_set.pk if parsed.criteria_set else None]],
             ensure_ascii=False,
         ).encode()
     ).hexdigest()
-    return Preview(file_name, parsed.sheet, rows, errors, parsed.skipped, fingerprint)
+    return Preview(
+        file_name,
+        parsed.sheet,
+        rows,
+        errors,
+        parsed.skipped,
+        fingerprint,
+        criteria_set=parsed.criteria_set.display_name if parsed.criteria_set else "",
+        status=str(AssessmentStatus(status).label),
+        notices=list(parsed.notices),
+    )
 
 
 def _rejected_while_reading(parsed: ParsedSheet, rows: list[PreviewRow]) -> list[PreviewRow]:
@@ -268,9 +345,19 @@ def _rejected_while_reading(parsed: ParsedSheet, rows: list[PreviewRow]) -> list
             sheet_row=number,
             unit=parsed.labels.get(number, ""),
             action="invalid",
-            summary=" ".join(texts),
+            reason=" ".join(texts),
         )
         for number, texts in messages.items()
+    ]
+
+
+def _values(data_row: dict, mark_keys: list[str]) -> list[str]:
+    """The marks the row writes, criterion by criterion ("3: CĐ"); blank cells write nothing
+    and are left out."""
+    return [
+        f"{key}: {MARK_FOR_STATUS[data_row[key]]}"
+        for key in mark_keys
+        if data_row.get(key) is not None
     ]
 
 

@@ -5,6 +5,7 @@ from . import views
 app_name = "imports"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("assessments/", views.upload, name="upload"),
     path("assessments/<str:token>/", views.preview, name="preview"),
     path("assessments/<str:token>/confirm/", views.confirm, name="confirm"),

@@ -96,9 +96,9 @@ def parse_number(value) -> Decimal:
 
 # -- Result marks -------------------------------------------------------------------------
 
-# Not a ResultStatus: "no result for this criterion". A blank cell means "not met" on the
-# offices' sheets, so an export writes this mark where an assessment has no result, and the
-# export re-imports as it was.
+# Not a ResultStatus: "no result for this criterion" (written KĐG): importing it removes a
+# result. A blank cell is not this: it says nothing, and leaves the portal's result as it is
+# (an untouched template must change nothing, and a blank never becomes "not met").
 NOT_ASSESSED = "not_assessed"
 
 _MARKS = {
@@ -138,19 +138,19 @@ MARK_FOR_STATUS = {
 }
 
 
-def parse_mark(value) -> str:
-    """Đ / đạt / x / 1 → met; CĐ / chưa đạt / blank / 0 → not met; CBĐ / cơ bản đạt →
-    basically met; KĐG / không đánh giá → not assessed. Case, diacritics, dots and spaces do
-    not matter ("C.Đ", "đạt ")."""
+def parse_mark(value) -> str | None:
+    """Đ / đạt / x / 1 → met; CĐ / chưa đạt / 0 → not met; CBĐ / cơ bản đạt → basically met;
+    KĐG / không đánh giá → not assessed; a blank cell → None (the file says nothing). Case,
+    diacritics, dots and spaces do not matter ("C.Đ", "đạt ")."""
     if value is None:
-        return ResultStatus.NOT_MET
+        return None
     if isinstance(value, bool):
         return ResultStatus.MET if value else ResultStatus.NOT_MET
     if isinstance(value, int | float | Decimal) and value in (0, 1):
         return ResultStatus.MET if value == 1 else ResultStatus.NOT_MET
     key = fold(value).replace(".", "").strip()
     if key == "":
-        return ResultStatus.NOT_MET
+        return None
     if key in _MARKS:
         return _MARKS[key]
     key = key.replace(" ", "")

@@ -7,13 +7,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communes.selectors import can_import, districts_for_user, provinces_for_user, scope_for
 from criteria.models import CriteriaSet
 
 from . import exports, services, sets
-from .errors import ImportFileError
+from .errors import ImportFileError, MissingDateError
 from .forms import AssessmentImportForm, MatrixTemplateForm, SetImportForm, criteria_sets_for_user
 from .services import ImportChanged, ImportOptions
 
@@ -32,6 +32,19 @@ def _record(request, token, key=SESSION_KEY):
     if record is None:
         raise Http404
     return record
+
+
+@login_required
+@require_safe
+def home(request):
+    """The administrators' home, where they land after logging in: import, templates,
+    exports of each set they may import into, the criteria sets and the Django admin."""
+    if not scope_for(request.user).is_admin:
+        return _forbidden(request)
+    criteria_sets = criteria_sets_for_user(request.user, provinces_for_user(request.user)).order_by(
+        "-valid_from", "code"
+    )
+    return render(request, "imports/home.html", {"criteria_sets": criteria_sets})
 
 
 @login_required
@@ -66,7 +79,8 @@ def upload(request):
                 user=request.user, data=data, file_name=upload.name, options=options
             )
         except ImportFileError as e:
-            form.add_error("file", str(e))
+            # A missing date is the date field's question; anything else is the file's.
+            form.add_error("assessed_on" if isinstance(e, MissingDateError) else "file", str(e))
         else:
             record = services.store_upload(data=data, file_name=upload.name)
             # The fingerprint holds the preview's messages, which are in the page's language:

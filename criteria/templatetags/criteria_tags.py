@@ -1,6 +1,7 @@
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from criteria.enums import Verification
 from criteria.public_text import public_text as _public_text
@@ -46,3 +47,36 @@ def verification_tag(code: str, source: str = ""):
 def public_text(text):
     """Research notes as the public may read them (criteria.public_text)."""
     return _public_text(text)
+
+
+# The criterion groups of the legal texts, as the fixture spells them (Vietnamese), with their
+# English names: the English pages showed them in Vietnamese. A group not listed (a province's
+# own wording) is shown as written.
+GROUP_NAMES = {
+    "I. Quy hoạch": _("I. Planning"),
+    "II. Hạ tầng kinh tế - xã hội": _("II. Socio-economic infrastructure"),
+    "III. Kinh tế và tổ chức sản xuất": _("III. Economy and organisation of production"),
+    "IV. Văn hóa - Xã hội - Môi trường": _("IV. Culture, society and environment"),
+    "V. Hệ thống chính trị": _("V. Political system"),
+    "Tiêu chí riêng của tỉnh Hà Tĩnh": _("Hà Tĩnh's own criteria"),
+    "Điều 8": _("Article 8"),
+    "Điều 8 khoản 4 — hạ tầng đô thị (Bảng 2.1/2A)": _(
+        "Article 8, clause 4: urban infrastructure (Table 2.1/2A)"
+    ),
+}
+
+
+@register.filter
+def group_name(group: str) -> str:
+    """A criterion group in the page's language."""
+    return GROUP_NAMES.get(group, group)
+
+
+@register.filter
+def full_name(obj) -> str:
+    """A set's or criterion's full name in the page's language: ``name_en`` on an English
+    page when it has one, else ``name``."""
+    name_en = getattr(obj, "name_en", "")
+    if name_en and (get_language() or "").startswith("en"):
+        return name_en
+    return obj.name

@@ -159,7 +159,9 @@ def test_x_and_blank_marks_and_names_without_diacritics_or_prefix(admin, ntmnc):
 
     assert preview.errors == []
     assert [r.unit for r in preview.rows] == ["Xã Tân Bình", "Xã Lạc Tấn"]
-    assert preview.rows[0].summary == "Đ 10 · CBĐ 0 · CĐ 9"
+    # A blank cell says nothing: it is never "not met" (CĐ).
+    assert preview.rows[0].summary == "Đ 10 · CBĐ 0 · CĐ 0"
+    assert preview.rows[0].values == [f"{n}: Đ" for n in range(1, 11)]
 
 
 def test_ambiguous_name_lists_the_candidates(admin):

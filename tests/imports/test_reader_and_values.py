@@ -153,7 +153,9 @@ def test_bad_number():
         ("CĐ", ResultStatus.NOT_MET),
         ("chưa  đạt", ResultStatus.NOT_MET),
         ("chua dat", ResultStatus.NOT_MET),
-        (None, ResultStatus.NOT_MET),
+        # A blank cell says nothing (None), never "not met".
+        (None, None),
+        ("  ", None),
         (0, ResultStatus.NOT_MET),
         ("CBĐ", ResultStatus.BASICALLY_MET),
         ("cơ bản đạt", ResultStatus.BASICALLY_MET),

@@ -260,9 +260,9 @@ def test_rows_rejected_while_reading_are_in_the_row_by_row_table(client):
 
     rejected = [r for r in preview.context["preview"].rows if r.action == "invalid"]
     assert [r.unit for r in rejected] == ["Xã Không Có"]
-    assert "No commune" in rejected[0].summary
+    assert "No commune" in rejected[0].reason
     table = preview.content.decode().split("Row by row")[1]
-    assert "Xã Không Có" in table and "rejected" in table
+    assert "Xã Không Có" in table and "refused" in table and "No commune" in table
 
 
 def test_confirm_after_switching_language_applies_the_preview(client, settings):

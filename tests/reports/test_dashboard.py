@@ -101,9 +101,27 @@ def test_dashboard_headline_before_the_decisions_counts_nothing():
 # -- Set choice, matrix, hardest, closest (seed data) -------------------------------------------
 
 
-def test_dashboard_default_set_is_the_one_most_communes_are_assessed_on():
-    assert board("447").criteria_set.code == "HATINH_NTM_XA_2017_2020"
+HATINH_SET = "HATINH_NTM_XA_2017_2020"
+
+
+def test_dashboard_default_set_is_the_one_in_force_on_the_as_of_date():
+    # 2020: Hà Tĩnh's own set, in force then (before the national 2016-2020 set).
+    assert board("447", as_of=datetime.date(2020, 12, 31)).criteria_set.code == HATINH_SET
+    # 2025: Hà Tĩnh's set expired with 2020; none of the sets in force has an assessment in
+    # Kỳ Anh, so the base set (not NTM nâng cao), newest first.
+    assert board("447").criteria_set.code == "NTM_XA_2021_2025"
+    # 04/12/2026: only the 2026-2030 set is in force.
+    assert board("447", as_of=datetime.date(2026, 12, 4)).criteria_set.code == "NTM_XA_2026_2030"
+    # Tân Trụ: of the sets in force, the one most communes are assessed on.
     assert board("805").criteria_set.code == "NTMNC_XA_2021_2025"
+    # No set in force yet (before 2016): the most assessed set, as before.
+    assert board("805", as_of=datetime.date(2015, 1, 1)).criteria_set is None
+
+
+def test_dashboard_trend_stays_within_the_sets_period():
+    """Hà Tĩnh's 2017-2020 set ended with 2020: no flat repeats of its figures to 2026."""
+    trend = board("447", as_of=datetime.date(2026, 12, 4), set_code=HATINH_SET).trend
+    assert [p.year for p in trend] == [2020]
 
 
 def test_dashboard_set_choice_counts_communes_not_assessments():
@@ -128,11 +146,11 @@ def test_dashboard_set_choice_counts_communes_not_assessments():
     }
     assert sets["NTM_XA_2016_2020"] == 1
     assert sets["HATINH_NTM_XA_2017_2020"] == 2
-    assert board("447").criteria_set.code == "HATINH_NTM_XA_2017_2020"
+    assert board("447", as_of=datetime.date(2020, 12, 31)).criteria_set.code == HATINH_SET
 
 
 def test_dashboard_ky_anh_matrix_cells_for_lam_hop_and_ky_lac():
-    dashboard = board("447")
+    dashboard = board("447", set_code=HATINH_SET)
     numbers = [c.number for c in dashboard.criteria]
     assert numbers == list(range(1, 21))
 
@@ -160,7 +178,7 @@ def test_dashboard_ky_anh_matrix_cells_for_lam_hop_and_ky_lac():
 
 
 def test_dashboard_ky_anh_matrix_renders_symbol_and_class_per_cell(client):
-    html = section(page(client, "447"), "matrix")
+    html = section(page(client, "447", set=HATINH_SET), "matrix")
     row = html[html.index("Xã Lâm Hợp") : html.index("</tr>", html.index("Xã Lâm Hợp"))]
 
     cells = re.findall(
@@ -176,7 +194,7 @@ def test_dashboard_ky_anh_matrix_renders_symbol_and_class_per_cell(client):
 
 
 def test_dashboard_ky_anh_hardest_criteria_first():
-    hardest = board("447").hardest
+    hardest = board("447", set_code=HATINH_SET).hardest
 
     assert [s.criterion.number for s in hardest[:4]] == [1, 2, 17, 20]
     assert [s.criterion.name for s in hardest[:3]] == [
@@ -196,7 +214,7 @@ def test_dashboard_tan_tru_closest_to_recognition(client):
     # "Basically met" (criterion 4) is not yet met.
     assert [c.number for c in closest[1].missing] == [1, 4, 11, 15, 17, 18]
 
-    html = section(page(client, "805"), "closest")
+    html = section(page(client, "805", as_of="2025-06-01"), "closest")
     assert html.index("Xã Quê Mỹ Thạnh") < html.index("Xã Bình Trinh Đông")
     assert "4 criteria missing" in html and "6 criteria missing" in html
 
@@ -246,7 +264,9 @@ def test_dashboard_as_of_uses_only_assessments_dated_by_then(area):
 
     assert met(datetime.date(2022, 6, 1)) == 1
     assert met(datetime.date(2024, 1, 1)) == 3  # the draft is not public
-    assert district_dashboard(district, as_of=datetime.date(2021, 1, 1)).criteria_set is None
+    # Before any assessment: the set in force by default, and no commune assessed.
+    early = district_dashboard(district, as_of=datetime.date(2021, 1, 1))
+    assert early.rows[0].assessment is None
 
 
 def test_dashboard_as_of_ignores_revoked_and_later_recognitions(area):
@@ -413,7 +433,7 @@ def test_district_page_links_to_its_dashboard(client):
 
 
 def test_dashboard_ky_anh_hardest_chart_draws_one_labelled_bar_per_criterion(client):
-    html = section(page(client, "447"), "hardest")
+    html = section(page(client, "447", set=HATINH_SET), "hardest")
     svg = html[html.index("<svg") : html.index("</svg>")]
 
     assert svg.count('class="chart__bar"') == 20
@@ -424,7 +444,7 @@ def test_dashboard_ky_anh_hardest_chart_draws_one_labelled_bar_per_criterion(cli
 
 
 def test_dashboard_distribution_chart_counts_communes_per_criteria_met(client):
-    html = section(page(client, "447"), "distribution")
+    html = section(page(client, "447", set=HATINH_SET), "distribution")
 
     values = re.findall(r'<text class="chart__value"[^>]*>([^<]+)</text>', html)
     assert len(values) == 21  # 20 criteria met down to none

@@ -39,7 +39,7 @@ def test_home_renders_in_english_after_switching_language(client):
 
     assert '<html lang="en">' in html
     assert "New Rural Area tracking portal" in html
-    assert "Number of communes" in html
+    assert "Communes, wards and towns" in html
 
 
 def test_commune_renders_in_english_with_language_cookie(client):

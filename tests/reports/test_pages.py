@@ -61,13 +61,18 @@ def test_home_lists_province_with_commune_and_recognised_counts(client):
     district = make_district(province=province)
     recognised, _ = make_commune(district=district), make_commune(district=district)
     make_commune(province=province)  # no district: still one of the province's communes
+    # A ward counts among the units, not in the NTM share's denominator (xã, as on the
+    # national ranking).
+    make_commune(district=district, kind=CommuneKind.WARD)
     make_recognition(unit=recognised, title=Title.NTM)
 
     html = client.get(reverse("reports:home")).content.decode()
 
     assert "Tỉnh Trang Chủ" in html
     assert reverse("reports:province", args=[province.code]) in html
-    assert "1 of 3 (33%)" in row_of(html, "Tỉnh Trang Chủ")
+    row = row_of(html, "Tỉnh Trang Chủ")
+    assert "1 of 3 xã (33%)" in row
+    assert '<td class="num">4</td>' in row
 
 
 def test_home_revoked_recognition_is_not_counted(client):
@@ -77,7 +82,7 @@ def test_home_revoked_recognition_is_not_counted(client):
 
     html = client.get(reverse("reports:home")).content.decode()
 
-    assert "0 of 1 (0%)" in row_of(html, "Tỉnh Thu Hồi")
+    assert "0 of 1 xã (0%)" in row_of(html, "Tỉnh Thu Hồi")
 
 
 # -- Province ---------------------------------------------------------------------------------
@@ -227,7 +232,8 @@ def test_district_shows_its_own_assessment_and_recognition(client, district):
     html = get(client, "district", district.code)
 
     assert "The district as a whole" in html
-    assert "Huyện NTM thử" in html and "8/9 criteria" in html
+    # An English page names the set in English (criteria.names): "Huyện NTM" is "District NTM".
+    assert "District NTM thử" in html and "8/9 criteria" in html
     assert "1012/QĐ-TTg" in html
 
 

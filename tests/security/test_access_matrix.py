@@ -471,6 +471,8 @@ RULES = {
     ),
     # Imports and exports: national admins only (and a province admin within their province).
     # An empty POST is a refused form (400 with the fields' errors) for those who may import.
+    # The administrators' home (where they land): a page to read, nothing to post.
+    "imports:home": no_args(ADMIN_ONLY(200), AFTER_LOGIN_405),
     "imports:upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(400)),
     "imports:preview": Rule(
         {"someone else's token": code(NO_TOKEN)},
