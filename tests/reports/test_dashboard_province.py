@@ -402,7 +402,7 @@ def test_export_second_sheet_lists_every_set_per_commune(client, two_sets):
 
     sheet = load_workbook(BytesIO(response.content)).worksheets[1]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0][0] == north.name
+    assert rows[0][0] == f"{north.name}: Criteria met per set"
     assert rows[2][:6] == [
         "Code",
         "Commune",
