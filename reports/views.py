@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from communes.lineage import lineage_for
 from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Province
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
@@ -80,7 +81,10 @@ def province(request, code):
     return render(
         request,
         "reports/province.html",
-        {"overview": selectors.province_overview(province)},
+        {
+            "overview": selectors.province_overview(province),
+            "lineage": lineage_for(province, on=day),
+        },
     )
 
 
@@ -93,7 +97,10 @@ def district(request, code):
     return render(
         request,
         "reports/district.html",
-        {"overview": selectors.district_overview(district)},
+        {
+            "overview": selectors.district_overview(district),
+            "lineage": lineage_for(district, on=day),
+        },
     )
 
 
@@ -104,11 +111,16 @@ def commune(request, code):
         return _bad_date(request, "on")
     commune = _unit_on(Commune.objects.select_related("district", "province"), code, day)
     overview = selectors.commune_overview(commune)
+    lineage = lineage_for(commune, on=day)
     return render(
         request,
         "reports/commune.html",
         {
             "overview": overview,
+            "lineage": lineage,
+            "merger": selectors.merger_history(
+                commune, overview.recognitions, lineage.predecessors
+            ),
             # Links into the private workflow, for the users whose subtree holds the commune.
             "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
             "can_see_history": criteria_selectors.covers_commune(request.user, commune),
