@@ -254,7 +254,6 @@ def national_dashboard(request):
     """Provinces ranked by the share of their communes recognised NTM. Each user sees the
     ranking of the provinces their subtree covers whole (all of them for a national admin,
     their own for a province office); a user below province level has no ranking: 404."""
-    provinces = access.provinces_for_ranking(request.user)
     form = DashboardFilterForm(request.GET)
     form.is_valid()
     if "as_of" in form.errors:
@@ -263,6 +262,7 @@ def national_dashboard(request):
             request, "reports/dashboard_bad_filter.html", {"unit": None, "form": form}, status=400
         )
     as_of = form.cleaned_data.get("as_of") or timezone.localdate()
+    provinces = access.provinces_for_ranking(request.user, on=as_of)
     ranking = dashboard.national_ranking(provinces, as_of)
     if not ranking:
         raise Http404

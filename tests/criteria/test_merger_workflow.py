@@ -84,7 +84,7 @@ def test_the_start_page_of_a_closed_commune_says_why_and_links_to_its_successor(
 
 
 def test_a_new_commune_goes_straight_to_the_new_province(django_capture_on_commit_callbacks):
-    official, office = user("kylac"), user("hatinh2026")
+    official, office = user("kylac2026"), user("hatinh2026")
     ky_lac = new_unit(Commune, "18838")
     assert official.membership.commune == ky_lac
     assert office.membership.province == new_unit(Province, "42")
@@ -149,7 +149,7 @@ def test_the_district_office_still_reads_what_it_held(client):
 
 
 def test_only_sets_valid_on_the_assessment_date_are_accepted(client):
-    client.force_login(user("kylac"))
+    client.force_login(user("kylac2026"))
     url = reverse("criteria:assessment_start", args=["18838"])
     old_set = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
     response = client.post(url, {"criteria_set": old_set.pk, "assessed_on": IN_2026.isoformat()})

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from communes.models import Commune, District, Province
@@ -158,3 +159,17 @@ def test_breadcrumbs_of_an_old_commune_link_to_its_old_district_and_province(en)
     assert 'href="/p/42/?on=2025-06-30"' in html
     district = unit_by_code(District, "447", on=datetime.date(2020, 1, 1))
     assert district.public_url() == "/d/447/?on=2025-06-30"
+
+
+def test_national_ranking_lists_the_map_of_its_date(client):
+    client.force_login(get_user_model().objects.get(username="admin"))
+
+    today = client.get(reverse("reports:national_dashboard"))
+    before = client.get(reverse("reports:national_dashboard") + "?as_of=2024-12-31")
+
+    assert len(today.context["ranking"]) == 34
+    assert len(before.context["ranking"]) == 63
+    names = {rank.province.name for rank in before.context["ranking"]}
+    assert "Tỉnh Long An" in names and "Tỉnh Long An" not in {
+        rank.province.name for rank in today.context["ranking"]
+    }
