@@ -1,5 +1,6 @@
 """Write workflows for criteria sets. Each function's docstring lists its side effects."""
 
+import datetime
 import io
 import json
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from communes.enums import AssessmentStatus
-from communes.models import Commune, District, Province, Village
+from communes.models import Commune, CommuneSuccession, District, Province, Village
 from reports.cache import record_change
 
 from .enums import Comparison, IndicatorKind, SetLevel, Verification
@@ -186,6 +187,35 @@ def check_assessment_fits(*, unit, criteria_set: CriteriaSet, assessed_on, allow
                 "end": f"{criteria_set.valid_to:%d/%m/%Y}" if criteria_set.valid_to else "…",
             }
         )
+
+
+def closed_unit_refusal(unit, day: datetime.date) -> str:
+    """Why ``unit`` cannot be assessed on ``day`` (it did not exist that day), naming what it
+    became; "" when it can. Since 01/07/2025 a commune closed by the merger is assessed only
+    for dates before it, and its successor for dates after."""
+    if unit.is_valid_on(day):
+        return ""
+    values = {"unit": unit.name, "day": f"{day:%d/%m/%Y}"}
+    if unit.valid_to is not None and day > unit.valid_to:
+        values["end"] = f"{unit.valid_to:%d/%m/%Y}"
+        successors = [
+            link.successor.name
+            for link in getattr(unit, "successor_links", CommuneSuccession.objects.none())
+            .select_related("successor")
+            .order_by("successor__code")
+        ]
+        if successors:
+            values["successors"] = ", ".join(successors)
+            return (
+                _(
+                    "%(unit)s existed until %(end)s, so it has no assessment on %(day)s; it is "
+                    "now part of %(successors)s, whose officials assess it."
+                )
+                % values
+            )
+        return _("%(unit)s existed until %(end)s, so it has no assessment on %(day)s.") % values
+    values["start"] = f"{unit.valid_from:%d/%m/%Y}"
+    return _("%(unit)s exists only from %(start)s, so it has no assessment on %(day)s.") % values
 
 
 def _level_of(unit) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communes.enums import Role
+from communes.lineage import lineage_for
 from communes.selectors import can_import, communes_for_user, scope_for
 
 from . import selectors, workflow
@@ -116,7 +117,12 @@ def assessment_start(request, code):
     return render(
         request,
         "criteria/assessment_start.html",
-        {"commune": commune, "form": form},
+        {
+            "commune": commune,
+            "form": form,
+            # A commune closed by the 2025 merger: say so, and link to what it became.
+            "lineage": lineage_for(commune) if commune.valid_to else None,
+        },
         status=status,
     )
 

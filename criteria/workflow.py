@@ -44,7 +44,7 @@ from .models import (
     RecognitionCondition,
     unit_filter,
 )
-from .services import check_assessment_fits
+from .services import check_assessment_fits, closed_unit_refusal
 from .thresholds import applicable_thresholds, reaches
 
 S = AssessmentStatus
@@ -78,9 +78,15 @@ def commune_of(assessment: Assessment) -> Commune | None:
 
 
 def has_district_tier(assessment: Assessment) -> bool:
-    """Verification is skipped where no district exists (provinces since 07/2025)."""
+    """Verification is skipped where no district exists on the assessment's date: communes
+    since 01/07/2025 have none, and a district closed on 30/06/2025 verifies only the
+    dossiers dated while it existed (a district office's role ends with its district)."""
     commune = commune_of(assessment)
-    return commune is not None and commune.district_id is not None
+    return (
+        commune is not None
+        and commune.district_id is not None
+        and commune.district.is_valid_on(assessment.assessed_on)
+    )
 
 
 def is_commune_official_for(user, assessment: Assessment) -> bool:
@@ -101,6 +107,7 @@ def is_district_office_for(user, assessment: Assessment) -> bool:
         and commune.district_id is not None
         and scope.role == Role.DISTRICT_OFFICE
         and scope.district_id == commune.district_id
+        and has_district_tier(assessment)
     )
 
 
@@ -231,6 +238,9 @@ def start_assessment(
         raise WorkflowError(
             _("Only the commune's own officials start its assessments."), kind="forbidden"
         )
+    # A commune closed by the 2025 merger is not assessed for dates after it: its successor is.
+    if refusal := closed_unit_refusal(unit, assessed_on):
+        raise WorkflowError(refusal, kind="state")
     check_assessment_fits(
         unit=unit, criteria_set=criteria_set, assessed_on=assessed_on, allow_outside_period=False
     )

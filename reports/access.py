@@ -16,6 +16,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from communes.models import District, Province
 from communes.selectors import (
@@ -64,11 +65,15 @@ def province_for_dashboard(user, code: str, *, on: datetime.date | None = None) 
     raise PartOfArea(commune.province)
 
 
-def provinces_for_ranking(user):
+def provinces_for_ranking(user, *, on: datetime.date | None = None):
     """The provinces the national overview ranks for ``user``: those their subtree covers
-    whole (every province for a national admin, their own for a province office). Users
-    whose subtree is smaller than a province have no ranking (the view answers 404)."""
-    return provinces_for_user(user)
+    whole (every province of the map valid ``on`` that day for a national admin: 34 since
+    01/07/2025, 63 before; their own for a province office). Users whose subtree is smaller
+    than a province have no ranking (the view answers 404)."""
+    provinces = provinces_for_user(user)
+    if scope_for(user).everything:
+        return provinces.valid_on(on or timezone.localdate())
+    return provinces
 
 
 def may_open_district_dashboard(user, district) -> bool:

@@ -16,7 +16,13 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from communes.enums import CommuneKind
-from communes.models import Commune, District, Province, Statistic
+from communes.models import (
+    LEGACY_VALID_TO,
+    Commune,
+    District,
+    Province,
+    Statistic,
+)
 from criteria.enums import Title
 from criteria.models import (
     Assessment,
@@ -325,4 +331,87 @@ def commune_overview(commune: Commune) -> CommuneOverview:
         recognitions=list(Recognition.objects.filter(commune=commune)),
         targets=list(Target.objects.filter(commune=commune).order_by("planned_year", "pk")),
         statistics=list(Statistic.objects.filter(commune=commune).order_by("-year", "kind")),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A commune through the 2025 merger: its predecessors' history and the merged-commune title
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PredecessorHistory:
+    """What a predecessor of a commune published before 01/07/2025, under its own name."""
+
+    commune: Commune
+    partly_merged: bool
+    assessments: list[Assessment]  # public, newest first, with criteria_met / criteria_total
+    recognitions: list[Recognition]  # decided before the merger
+
+    @property
+    def recognised(self) -> bool:
+        """Held an NTM-level recognition in force on the eve of the merger."""
+        return any(
+            r.title in NTM_COMMUNE_TITLES
+            and (r.revoked_on is None or r.revoked_on > LEGACY_VALID_TO)
+            for r in self.recognitions
+        )
+
+
+@dataclass
+class MergedTitle:
+    """The merged-commune title rule (README, "Two eras of units"): a commune formed by the
+    2025 merger counts as NTM only when every predecessor was recognised; otherwise it has not
+    met the standard ("chưa đạt") until it is recognised on its own."""
+
+    counts_as_ntm: bool
+    recognised_on_its_own: bool
+    missing: list[PredecessorHistory]  # predecessors without a recognition
+
+
+@dataclass
+class MergerHistory:
+    predecessors: list[PredecessorHistory]
+    title: MergedTitle | None  # None for a commune without predecessors
+
+
+def merger_history(
+    commune: Commune, own_recognitions: list[Recognition], predecessors: list
+) -> MergerHistory:
+    """The predecessors' public assessments and recognitions before 01/07/2025 and the
+    merged-commune title. ``predecessors``: the commune's lineage (communes.lineage). Two
+    queries, none when there is no predecessor."""
+    if not predecessors:
+        return MergerHistory(predecessors=[], title=None)
+    ids = [link.unit.pk for link in predecessors]
+    assessments = defaultdict(list)
+    for assessment in (
+        Assessment.objects.public()
+        .filter(commune_id__in=ids, assessed_on__lte=LEGACY_VALID_TO)
+        .with_progress()
+        .select_related("criteria_set")
+        .order_by("-assessed_on", "-pk")
+    ):
+        assessments[assessment.commune_id].append(assessment)
+    recognitions = defaultdict(list)
+    for recognition in Recognition.objects.filter(
+        commune_id__in=ids, decided_on__lte=LEGACY_VALID_TO
+    ).order_by("-decided_on", "-pk"):
+        recognitions[recognition.commune_id].append(recognition)
+    histories = [
+        PredecessorHistory(
+            commune=link.unit,
+            partly_merged=link.partly_merged,
+            assessments=assessments[link.unit.pk],
+            recognitions=recognitions[link.unit.pk],
+        )
+        for link in predecessors
+    ]
+    own = any(r.title in NTM_COMMUNE_TITLES and r.is_active for r in own_recognitions)
+    missing = [p for p in histories if not p.recognised]
+    return MergerHistory(
+        predecessors=histories,
+        title=MergedTitle(
+            counts_as_ntm=own or not missing, recognised_on_its_own=own, missing=missing
+        ),
     )

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from communes.lineage import lineage_for
 from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Province
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
@@ -84,6 +85,7 @@ def province(request, code):
             "overview": selectors.province_overview(province),
             # The dashboard is linked only for those it opens to, not as a login or a 403.
             "dashboard_open": access.may_open_province_dashboard(request.user, province),
+            "lineage": lineage_for(province, on=day),
         },
     )
 
@@ -100,6 +102,7 @@ def district(request, code):
         {
             "overview": selectors.district_overview(district),
             "dashboard_open": access.may_open_district_dashboard(request.user, district),
+            "lineage": lineage_for(district, on=day),
         },
     )
 
@@ -111,11 +114,16 @@ def commune(request, code):
         return _bad_date(request, "on")
     commune = _unit_on(Commune.objects.select_related("district", "province"), code, day)
     overview = selectors.commune_overview(commune)
+    lineage = lineage_for(commune, on=day)
     return render(
         request,
         "reports/commune.html",
         {
             "overview": overview,
+            "lineage": lineage,
+            "merger": selectors.merger_history(
+                commune, overview.recognitions, lineage.predecessors
+            ),
             # Links into the private workflow, for the users whose subtree holds the commune.
             "can_enter": criteria_selectors.enters_assessments_for(request.user, commune),
             "can_see_history": criteria_selectors.covers_commune(request.user, commune),
@@ -249,7 +257,6 @@ def national_dashboard(request):
     """Provinces ranked by the share of their communes recognised NTM. Each user sees the
     ranking of the provinces their subtree covers whole (all of them for a national admin,
     their own for a province office); a user below province level has no ranking: 404."""
-    provinces = access.provinces_for_ranking(request.user)
     form = DashboardFilterForm(request.GET)
     form.is_valid()
     if "as_of" in form.errors:
@@ -258,6 +265,7 @@ def national_dashboard(request):
             request, "reports/dashboard_bad_filter.html", {"unit": None, "form": form}, status=400
         )
     as_of = form.cleaned_data.get("as_of") or timezone.localdate()
+    provinces = access.provinces_for_ranking(request.user, on=as_of)
     ranking = dashboard.national_ranking(provinces, as_of)
     if not ranking:
         raise Http404

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "ntm-demo-2025"
 LAM_HOP = "18838"
+# 18838 names Xã Kỳ Lạc since 01/07/2025; Lâm Hợp keeps its own address with its last day.
+LAM_HOP_LAST_DAY = "2025-06-30"
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
 PDF = (
@@ -76,7 +78,7 @@ def enter_and_submit(page, live_server, evidence_pdf, prefix):
     """The official's part: start, mark Quy hoạch met with a note, upload evidence, save,
     submit. Returns the dossier's URL."""
     login(page, live_server, "lamhop")
-    page.goto(f"{live_server.url}/c/{LAM_HOP}/")
+    page.goto(f"{live_server.url}/c/{LAM_HOP}/?on={LAM_HOP_LAST_DAY}")
     page.click(f"a[href='/criteria/assessments/new/{LAM_HOP}/']")
     hatinh_set = CriteriaSet.objects.get(code=HATINH_SET)
     page.select_option("#id_criteria_set", str(hatinh_set.pk))
@@ -166,7 +168,7 @@ def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf
     assert recognition.commune.code == LAM_HOP
 
     page.context.clear_cookies()
-    page.goto(f"{live_server.url}/c/{LAM_HOP}/")
+    page.goto(f"{live_server.url}/c/{LAM_HOP}/?on={LAM_HOP_LAST_DAY}")
     expect(page.locator("#recognitions + *")).to_contain_text("2468/QĐ-UBND")
     shot(page, "desktop-10-public-page", at="#recognitions")
 

@@ -20,6 +20,7 @@ from communes.models import (
     Commune,
     CommuneSuccession,
     District,
+    Membership,
     Province,
     ProvinceSuccession,
 )
@@ -139,6 +140,7 @@ def test_a_database_loaded_before_the_eras_is_brought_forward():
     lam_hop = unit_by_code(Commune, "18838", on=BEFORE)
     ky_lac = unit_by_code(Commune, "18838", on=AFTER)
     CommuneSuccession.objects.filter(successor=ky_lac).delete()
+    Membership.objects.filter(commune=ky_lac).delete()  # the 2026 demo account
     ky_lac.delete()
     Commune.objects.filter(pk=lam_hop.pk).update(valid_to=None)
 

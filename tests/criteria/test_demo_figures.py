@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from communes.enums import CommuneKind, ResultStatus, Role, StatisticKind
-from communes.models import Commune, District, Statistic, Village
+from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Statistic, Village
 from criteria.enums import Title
 from criteria.models import Assessment, CriterionResult, Recognition, Target
 from tests.factories import legacy_unit
@@ -184,6 +184,25 @@ def test_demo_accounts_one_per_role():
         "admin": (Role.ADMIN, ""),
     }
     assert User.objects.get(username="lamhop").check_password("ntm-demo-2025")
+
+
+def test_demo_accounts_of_2026_work_on_the_new_map():
+    User = get_user_model()
+    kylac = User.objects.get(username="kylac2026").membership
+    hatinh = User.objects.get(username="hatinh2026").membership
+    assert (kylac.role, kylac.commune.name, kylac.commune.valid_from) == (
+        Role.COMMUNE_OFFICIAL,
+        "Xã Kỳ Lạc",
+        MERGER_DATE,
+    )
+    assert kylac.commune.district is None and kylac.commune.province == hatinh.province
+    assert (hatinh.role, hatinh.province.name, hatinh.province.valid_from) == (
+        Role.PROVINCE_OFFICE,
+        "Tỉnh Hà Tĩnh",
+        MERGER_DATE,
+    )
+    # The seed accounts stay on the units they were made for.
+    assert User.objects.get(username="lamhop").membership.commune.valid_to == LEGACY_VALID_TO
 
 
 def test_demo_notes_say_what_is_chosen_not_published():

@@ -426,7 +426,12 @@ def test_dashboard_unknown_district_is_404(client):
 def test_district_page_links_to_its_dashboard(client):
     html = client.get(reverse("reports:district", args=["447"])).content.decode()
 
-    assert f'href="{reverse("reports:district_dashboard", args=["447"])}"' in html
+    # Kỳ Anh closed on 30/06/2025: its dashboard opens on its last day.
+    dashboard = reverse("reports:district_dashboard", args=["447"])
+    assert f'href="{dashboard}?as_of=2025-06-30"' in html
+    open_ended = make_district()
+    html = client.get(reverse("reports:district", args=[open_ended.code])).content.decode()
+    assert f'href="{reverse("reports:district_dashboard", args=[open_ended.code])}"' in html
 
 
 # -- Charts -----------------------------------------------------------------------------------

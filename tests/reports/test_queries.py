@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from communes.enums import AssessmentStatus
+from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, CommuneSuccession
 from criteria.enums import Title
 from tests.factories import (
     make_assessment,
@@ -87,7 +88,8 @@ def test_province_query_count_is_constant(client, django_assert_num_queries, n_c
     populate(n_communes=n_communes, district=make_district(province=province))
     populate(n_communes=n_communes, province=province)  # communes without a district
 
-    with django_assert_num_queries(7):
+    # + 2 for the lineage (links both ways, other units with the code).
+    with django_assert_num_queries(9):
         response = client.get(reverse("reports:province", args=[province.code]))
     assert response.status_code == 200
     assert shown(response, "2/5 criteria") == n_communes
@@ -100,7 +102,8 @@ def test_district_query_count_is_constant(client, django_assert_num_queries, n_c
     make_assessment(unit=district, criteria_set=make_criteria_set(n_criteria=9), met=[1])
     make_recognition(unit=district, title=Title.DISTRICT_NTM)
 
-    with django_assert_num_queries(8):
+    # + 1 for the lineage (other units with the code; districts have no successors).
+    with django_assert_num_queries(9):
         response = client.get(reverse("reports:district", args=[district.code]))
     assert response.status_code == 200
     assert shown(response, "2/5 criteria") == n_communes
@@ -116,7 +119,8 @@ def test_commune_query_count_is_constant(client, django_assert_num_queries, extr
                 unit=commune, criteria_set=extra_set, assessed_on=datetime.date(year, 1, 1)
             )
 
-    with django_assert_num_queries(7):
+    # + 2 for the lineage (links both ways, other units with the code).
+    with django_assert_num_queries(9):
         response = client.get(reverse("reports:commune", args=[commune.code]))
     assert response.status_code == 200
     assert response.content.decode().count('class="set-card"') == 2 + extra_sets
@@ -125,6 +129,24 @@ def test_commune_query_count_is_constant(client, django_assert_num_queries, extr
 def test_commune_query_count_without_assessments(client, django_assert_num_queries):
     commune = make_commune()
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(9):
         response = client.get(reverse("reports:commune", args=[commune.code]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("n_predecessors", [2, 6])
+def test_merged_commune_query_count_is_constant(client, django_assert_num_queries, n_predecessors):
+    """A commune formed by the merger reads its predecessors' assessments and recognitions
+    in two more queries, however many predecessors it has."""
+    province = make_province()
+    successor = make_commune(province=province, valid_from=MERGER_DATE)
+    for _ in range(n_predecessors):
+        (old,) = populate(n_communes=1, district=make_district(province=province))
+        Commune.objects.filter(pk=old.pk).update(valid_to=LEGACY_VALID_TO)
+        make_recognition(unit=old, title=Title.NTM, decided_on=datetime.date(2020, 1, 1))
+        CommuneSuccession.objects.create(predecessor=old, successor=successor)
+
+    with django_assert_num_queries(11):
+        response = client.get(reverse("reports:commune", args=[successor.code]))
+    assert response.status_code == 200
+    assert response.content.decode().count("data-predecessor=") == n_predecessors
