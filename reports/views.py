@@ -15,7 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Province
+from communes.models import (
+    LEGACY_VALID_TO,
+    MERGER_DATE,
+    Commune,
+    District,
+    Province,
+    ProvinceSuccession,
+)
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
 
@@ -219,36 +226,78 @@ def _dashboard_xlsx(request, unit):
     return response
 
 
+def _closed_area(request, unit, day):
+    """The page for an area that no longer existed on ``day`` (a district, or a province
+    merged away, after 30/06/2025): it says so and links to the dashboard of the province(s)
+    that took its communes and to its own last day, rather than an empty dashboard."""
+    province = unit if isinstance(unit, Province) else unit.province
+    successors = [
+        link.successor
+        for link in ProvinceSuccession.objects.filter(predecessor=province)
+        .select_related("successor")
+        .order_by("successor__code")
+    ]
+    return render(
+        request,
+        "reports/dashboard_closed.html",
+        {
+            "unit": unit,
+            "is_district": isinstance(unit, District),
+            "day": day,
+            "successors": [
+                (p, access.may_open_province_dashboard(request.user, p)) for p in successors
+            ],
+            "last_day": unit.valid_to,
+        },
+    )
+
+
+def _area_or_closed(request, unit, render_open):
+    """``render_open(unit)``, or the closed-area page when ``?as_of=`` falls after the
+    unit's last day (reports.access resolved the code to the unit that last held it)."""
+    day = _day(request, "as_of")
+    if day is not None and unit.valid_to is not None and day > unit.valid_to:
+        return _closed_area(request, unit, day)
+    return render_open(unit)
+
+
 @dashboard_access
 def district_dashboard(request, code):
     district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_page(request, district, "reports/dashboard.html")
+    return _area_or_closed(
+        request, district, lambda unit: _dashboard_page(request, unit, "reports/dashboard.html")
+    )
 
 
 @dashboard_access
 def district_dashboard_xlsx(request, code):
     """The dashboard's matrix as an Excel file, with the same filters as the page."""
     district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_xlsx(request, district)
+    return _area_or_closed(request, district, lambda unit: _dashboard_xlsx(request, unit))
 
 
 @dashboard_access
 def province_dashboard(request, code):
     province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_page(request, province, "reports/dashboard_province.html")
+    return _area_or_closed(
+        request,
+        province,
+        lambda unit: _dashboard_page(request, unit, "reports/dashboard_province.html"),
+    )
 
 
 @dashboard_access
 def province_dashboard_xlsx(request, code):
     province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_xlsx(request, province)
+    return _area_or_closed(request, province, lambda unit: _dashboard_xlsx(request, unit))
 
 
 @dashboard_access
 def national_dashboard(request):
     """Provinces ranked by the share of their communes recognised NTM. Each user sees the
     ranking of the provinces their subtree covers whole (all of them for a national admin,
-    their own for a province office); a user below province level has no ranking: 404."""
+    their own for a province office); a user below province level has no ranking: 404.
+    The date chooses the map: the 63 provinces before 01/07/2025, the 34 since."""
     provinces = access.provinces_for_ranking(request.user)
     form = DashboardFilterForm(request.GET)
     form.is_valid()
@@ -264,5 +313,12 @@ def national_dashboard(request):
     return render(
         request,
         "reports/dashboard_national.html",
-        {"ranking": ranking, "as_of": as_of, "form": form},
+        {
+            "ranking": ranking,
+            "as_of": as_of,
+            "form": form,
+            "after_merger": as_of >= MERGER_DATE,
+            "legacy_day": LEGACY_VALID_TO,
+            "merger_day": MERGER_DATE,
+        },
     )
