@@ -255,9 +255,11 @@ def _closed_area(request, unit, day):
 def _area_or_closed(request, unit, render_open):
     """``render_open(unit)``, or the closed-area page when ``?as_of=`` falls after the
     unit's last day (reports.access resolved the code to the unit that last held it)."""
-    day = _day(request, "as_of")
-    if day is not None and unit.valid_to is not None and day > unit.valid_to:
-        return _closed_area(request, unit, day)
+    form = DashboardFilterForm(request.GET)
+    if form.is_valid():  # a malformed filter is a 400 that names it, whatever the date
+        day = form.cleaned_data["as_of"]
+        if unit.valid_to is not None and day > unit.valid_to:
+            return _closed_area(request, unit, day)
     return render_open(unit)
 
 
@@ -308,13 +310,17 @@ def national_dashboard(request):
         )
     as_of = form.cleaned_data.get("as_of") or timezone.localdate()
     ranking = dashboard.national_ranking(provinces, as_of)
-    if not ranking:
+    # A province office whose province is of the other map than the date's (a membership on
+    # a province closed on 30/06/2025): the page says so and offers the province's own days.
+    elsewhere = [] if ranking else list(provinces.order_by("code")[:5])
+    if not ranking and not elsewhere:
         raise Http404
     return render(
         request,
         "reports/dashboard_national.html",
         {
             "ranking": ranking,
+            "elsewhere": elsewhere,
             "as_of": as_of,
             "form": form,
             "after_merger": as_of >= MERGER_DATE,

@@ -130,7 +130,7 @@ def test_merged_away_province_after_the_merger_points_to_its_successor(client):
     html = get(client, "reports:province_dashboard", old.code, as_of=AFTER.isoformat())
     html = html.content.decode()
 
-    assert "Tỉnh Cũ existed until 30/06/2025" in html
+    assert "Tỉnh Cũ, a province of the former map, existed until 30/06/2025" in html
     assert f"/p/{new.code}/dashboard/?as_of={AFTER.isoformat()}" in html
 
 
@@ -305,3 +305,15 @@ def test_new_province_page_shows_a_predecessor_write(client, merged):
 
     second = get(client, "reports:province_dashboard", new.code, **params).content.decode()
     assert "(2021, 2022, 2023, 2024, 2025)" in second
+
+
+def test_national_page_for_an_office_of_the_former_map_offers_its_days(client):
+    hatinh = legacy_unit(Province, "42")
+    client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=hatinh))
+
+    response = client.get(reverse("reports:national_dashboard"), {"as_of": AFTER.isoformat()})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "did not exist on this date" in html
+    assert "?as_of=2025-06-30" in html
