@@ -369,7 +369,9 @@ def national_matrix(rows: int | None) -> tuple[bytes, int]:
     for i, (code, name, _kind) in enumerate(communes):
         if rows is not None and count >= rows:
             break
-        ws.append([code, name, "20/12/2025", *(marks[(i + n) % 5] for n in range(19))])
+        # 20/06/2025: the old communes hold the map until 30/06/2025 (a later date is
+        # refused with their successor named, criteria.imports.matching).
+        ws.append([code, name, "20/06/2025", *(marks[(i + n) % 5] for n in range(19))])
         count += 1
     out = io.BytesIO()
     wb.save(out)
