@@ -72,7 +72,7 @@ def test_district_office_filters_the_dashboard_and_downloads_excel(demo, live_se
     assert download.suggested_filename.endswith("2020-12-31.xlsx")
     workbook = load_workbook(BytesIO(Path(download.path()).read_bytes()))
     assert workbook.worksheets[0]["A1"].value == "Huyện Kỳ Anh, Tỉnh Hà Tĩnh"
-    assert len(workbook.worksheets) == 2
+    assert len(workbook.worksheets) == 3  # matrix, communes, legend
 
     page.set_viewport_size(PHONE)
     page.goto(f"{live_server.url}/d/447/dashboard/?as_of=2025-06-30")
