@@ -93,9 +93,10 @@ def bench_users():
     with a draft to edit (all reused between runs)."""
     from django.contrib.auth import get_user_model
     from django.db.models import Count
+    from django.utils import timezone
 
     from communes.enums import AssessmentStatus, CommuneKind, Role
-    from communes.models import Commune, District, Membership, Province
+    from communes.models import LEGACY_VALID_TO, Commune, District, Membership, Province
     from criteria.models import Assessment, CriteriaSet
 
     user_model = get_user_model()
@@ -113,9 +114,23 @@ def bench_users():
     small = (
         District.objects.annotate(n=Count("communes")).filter(n__gt=0).order_by("n", "code")
     ).first()
-    province = Province.objects.annotate(n=Count("communes")).order_by("-n", "code").first()
+    # The largest province of today's map: its dashboard also maps its predecessors'
+    # history forward through the merger (reports.dashboard.trend), the heavier page.
+    province = (
+        Province.objects.valid_on(timezone.localdate())
+        .annotate(n=Count("communes"))
+        .order_by("-n", "code")
+        .first()
+    )
+    former_province = (
+        Province.objects.valid_on(LEGACY_VALID_TO)
+        .annotate(n=Count("communes"))
+        .order_by("-n", "code")
+        .first()
+    )
+    # A commune of today's map: one closed on 30/06/2025 takes no new dossier.
     commune = (
-        Commune.objects.filter(district=district, kind=CommuneKind.COMMUNE).order_by("code").first()
+        Commune.objects.filter(province=province, kind=CommuneKind.COMMUNE).order_by("code").first()
     )
     admin = user("bench-national-admin", role=Role.ADMIN, province=None)
     official = user("bench-commune-official", role=Role.COMMUNE_OFFICIAL, commune=commune)
@@ -136,6 +151,7 @@ def bench_users():
         "district": district,
         "small_district": small,
         "province": province,
+        "former_province": former_province,
         "draft": draft,
         "criteria": list(criteria_set.criteria.order_by("number")),
     }
@@ -241,10 +257,16 @@ def bench_pages(ctx, *, runs):
     from django.urls import reverse
 
     admin = _client(ctx["admin"])
+    from communes.models import LEGACY_VALID_TO
+
     district, small, province = ctx["district"], ctx["small_district"], ctx["province"]
-    url_district = reverse("reports:district_dashboard", args=[district.code])
-    url_small = reverse("reports:district_dashboard", args=[small.code])
+    former = ctx["former_province"]
+    # Districts exist until 30/06/2025: their dashboards on their last day.
+    last_day = f"?as_of={LEGACY_VALID_TO.isoformat()}"
+    url_district = reverse("reports:district_dashboard", args=[district.code]) + last_day
+    url_small = reverse("reports:district_dashboard", args=[small.code]) + last_day
     url_province = reverse("reports:province_dashboard", args=[province.code])
+    url_former = reverse("reports:province_dashboard", args=[former.code]) + last_day
     url_national = reverse("reports:national_dashboard")
     from django.core.cache import cache
 
@@ -258,12 +280,14 @@ def bench_pages(ctx, *, runs):
         dashboard("district dashboard", url_district, cold=False),
         dashboard("province dashboard", url_province, cold=True),
         dashboard("province dashboard", url_province, cold=False),
+        dashboard("province dashboard, former map", url_former, cold=True),
         measure_page("national overview", lambda: admin.get(url_national), runs=runs),
     ]
     for page in pages[:2]:
-        page["area"] = f"{district.code} {district.name} ({district.n} communes)"
+        page["area"] = f"{district.code} {district.name} ({district.n} communes), 30/06/2025"
     for page in pages[2:4]:
-        page["area"] = f"{province.code} {province.name} ({province.n} communes)"
+        page["area"] = f"{province.code} {province.name} ({province.n} communes), today"
+    pages[4]["area"] = f"{former.code} {former.name} ({former.n} communes), 30/06/2025"
     # Query counts must not depend on the size of the area.
     cache.clear()
     pages[0]["queries_smallest_district"] = len(capture(lambda: admin.get(url_small)))
@@ -345,7 +369,9 @@ def national_matrix(rows: int | None) -> tuple[bytes, int]:
     for i, (code, name, _kind) in enumerate(communes):
         if rows is not None and count >= rows:
             break
-        ws.append([code, name, "20/12/2025", *(marks[(i + n) % 5] for n in range(19))])
+        # 20/06/2025: the old communes hold the map until 30/06/2025 (a later date is
+        # refused with their successor named, criteria.imports.matching).
+        ws.append([code, name, "20/06/2025", *(marks[(i + n) % 5] for n in range(19))])
         count += 1
     out = io.BytesIO()
     wb.save(out)
@@ -490,7 +516,9 @@ def _throughput(ctx, *, seconds, clients, workers, cache, baseline=True):
     server = start_gunicorn(port=port, workers=workers, env=env)
     results = []
     try:
+        # Districts exist until 30/06/2025: the dashboard of its last day.
         dashboard = reverse("reports:district_dashboard", args=[ctx["district"].code])
+        dashboard += "?as_of=2025-06-30"
         pages = [
             (
                 "district dashboard (cache on)" if cache else "district dashboard (cache off)",

@@ -5,6 +5,12 @@ rural commune (xã) against the national NTM set valid at each date, two rounds 
 plausible progress; the recognitions and targets that follow from those results; and a few
 villages per commune.
 
+The history crosses the 2025 merger (default 2020–2026): a round dated before 01/07/2025 is
+held by the communes of the old map, a later one by the communes of the 34 provinces, each
+against the set valid that day (the 2026–2030 set from 15/02/2026). A new commune starts
+from its predecessors' last state: a criterion counts as met only when every predecessor met
+it (the merger's title rule, README "History that follows the commune").
+
 Generated data is written with ``bulk_create`` only: it has **no audit history**
 (django-simple-history records nothing for bulk inserts) and no workflow events. Every
 generated row is marked, so ``reset_history`` removes exactly those rows:
@@ -20,13 +26,21 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus, VillageKind
-from communes.models import LEGACY_VALID_TO, Commune, Province, Village
+from communes.models import (
+    LEGACY_VALID_TO,
+    MERGER_DATE,
+    Commune,
+    CommuneSuccession,
+    Province,
+    Village,
+)
 from communes.services import load_admin_units
 from reports.cache import record_change
 
@@ -47,15 +61,16 @@ from .services import load_criteria_fixture
 MARK = "generate_history"
 VILLAGE_CODE_PREFIX = "G"
 DEFAULT_SEED = 2024
-DEFAULT_YEARS = 5
-DEFAULT_END_YEAR = 2024
+DEFAULT_YEARS = 7
+DEFAULT_END_YEAR = 2026
 DEFAULT_VILLAGES = 3
 # The national commune sets, oldest first: each round uses the one valid on its date.
-SET_CODES = ("NTM_XA_2016_2020", "NTM_XA_2021_2025")
+SET_CODES = ("NTM_XA_2016_2020", "NTM_XA_2021_2025", "NTM_XA_2026_2030")
 # Two rounds a year (month, day): mid-year review and year-end review.
 ROUNDS = ((6, 30), (12, 15))
 BATCH_SIZE = 2000
 EXPECTED_COMMUNES = 10_051
+EXPECTED_NEW_COMMUNES = 3_321
 
 
 def mark(seed: int) -> str:
@@ -122,13 +137,17 @@ def generated_assessments():
 
 def _ensure_reference_data(province_codes: list[str] | None) -> bool:
     """Load the units (and the criteria sets) when the ones asked for are missing."""
-    # The generated history (2020–2025) lies on the pre-2025 map.
+    # The generated history lies on both maps: the old one until 30/06/2025, the new after.
     communes = Commune.objects.valid_on(LEGACY_VALID_TO)
+    new = Commune.objects.valid_on(MERGER_DATE)
     if province_codes:
         communes = communes.filter(province__code__in=province_codes)
+        new = new.filter(province__code__in=province_codes)
     loaded = False
     if not Province.objects.exists() or (
-        communes.count() == 0 if province_codes else communes.count() < EXPECTED_COMMUNES
+        communes.count() == 0
+        if province_codes
+        else communes.count() < EXPECTED_COMMUNES or new.count() < EXPECTED_NEW_COMMUNES
     ):
         load_admin_units(province_codes=province_codes)
         loaded = True
@@ -169,9 +188,18 @@ def generate_history(
         rounds = _rounds(years=years, end_year=end_year)
         if not rounds:
             raise ValueError("No national commune set is valid in the years asked for.")
-        provinces = Province.objects.valid_on(LEGACY_VALID_TO).order_by("code")
+        # The old map first: a new commune starts from its predecessors' last state.
+        old = Province.objects.valid_on(LEGACY_VALID_TO).order_by("code")
+        new = Province.objects.valid_on(MERGER_DATE).order_by("code")
         if codes:
-            provinces = provinces.filter(code__in=codes)
+            old, new = old.filter(code__in=codes), new.filter(code__in=codes)
+        provinces = [*old, *new] if any(r.day >= MERGER_DATE for r in rounds) else list(old)
+        predecessors = defaultdict(list)
+        for successor_id, predecessor_id in CommuneSuccession.objects.values_list(
+            "successor_id", "predecessor_id"
+        ):
+            predecessors[successor_id].append(predecessor_id)
+        last_met = {}  # commune id -> {criterion number: met} after its last round
         # Targets are unique per commune and title: never collide with one a user entered.
         taken_targets = set(
             Target.objects.filter(title=Title.NTM, commune__isnull=False).values_list(
@@ -187,15 +215,34 @@ def generate_history(
                 end_year=end_year,
                 taken_targets=taken_targets,
                 summary=summary,
+                predecessors=predecessors,
+                last_met=last_met,
             )
             if progress:
                 progress(f"{province.code} {province.name}: {summary.assessments} assessments")
     return summary
 
 
-def _generate_province(province, *, rounds, seed, villages, end_year, taken_targets, summary):
+def _generate_province(
+    province,
+    *,
+    rounds,
+    seed,
+    villages,
+    end_year,
+    taken_targets,
+    summary,
+    predecessors,
+    last_met,
+):
     source = mark(seed)
-    communes = list(Commune.objects.filter(province=province).order_by("code"))
+    # Each commune takes the rounds of its own validity; one with none is left alone.
+    rounds_of = {}
+    for commune in Commune.objects.filter(province=province).order_by("code"):
+        held = [r for r in rounds if commune.is_valid_on(r.day)]
+        if held:
+            rounds_of[commune] = held
+    communes = list(rounds_of)
     new_villages = []
     for commune in communes:
         kind = VillageKind.THON if commune.kind == CommuneKind.COMMUNE else VillageKind.TO_DAN_PHO
@@ -206,6 +253,9 @@ def _generate_province(province, *, rounds, seed, villages, end_year, taken_targ
                 name=f"{prefix} {i}",
                 kind=kind,
                 commune=commune,
+                # A village lives as long as its commune: codes repeat between the two maps.
+                valid_from=commune.valid_from,
+                valid_to=commune.valid_to,
             )
             for i in range(1, villages + 1)
         ]
@@ -220,7 +270,15 @@ def _generate_province(province, *, rounds, seed, villages, end_year, taken_targ
     for commune in communes:
         if commune.kind != CommuneKind.COMMUNE:
             continue  # NTM titles are for rural communes (xã) only.
-        plans.append((commune, _plan_commune(commune, rounds=rounds, seed=seed)))
+        start = None
+        before = [last_met[p] for p in predecessors.get(commune.pk, ()) if p in last_met]
+        if before:
+            # Met only when every predecessor met it.
+            start = {n: all(m.get(n, False) for m in before) for n in range(1, 20)}
+        steps, met = _plan_commune(commune, rounds=rounds_of[commune], seed=seed, start=start)
+        last_met[commune.pk] = met
+        if steps:
+            plans.append((commune, steps))
     assessments = [
         Assessment(
             commune=commune,
@@ -304,14 +362,22 @@ def _generate_province(province, *, rounds, seed, villages, end_year, taken_targ
     summary.targets += len(targets)
 
 
-def _plan_commune(commune, *, rounds: list[_Round], seed: int):
-    """[(round, [status per criterion])] for one commune: most improve round after round, a
-    few regress; a new (stricter) set loses some criteria met under the old one."""
-    rng = random.Random(f"{seed}:{commune.code}")
+def _plan_commune(commune, *, rounds: list[_Round], seed: int, start: dict | None = None):
+    """([(round, [status per criterion])], criteria met after the last round) for one
+    commune: most improve round after round, a few regress; a new (stricter) set loses some
+    criteria met under the old one. ``start``: what a commune formed on 01/07/2025 inherits
+    from its predecessors (criterion number -> met)."""
+    # A code names two communes across the merger: the new one draws its own numbers.
+    key = (
+        f"{commune.code}" if commune.valid_from is None else f"{commune.code}:{commune.valid_from}"
+    )
+    rng = random.Random(f"{seed}:{key}")
     capacity = rng.random()
     improve = 0.08 + 0.32 * rng.random()
     lose = 0.06 if rng.random() < 0.06 else 0.002  # about 6% of communes regress
     met = {n: rng.random() < 0.45 + 0.5 * capacity for n in range(1, 20)}
+    if start is not None:
+        met = dict(start)
     steps, previous_set = [], None
     for i, step in enumerate(rounds):
         if previous_set is not None and step.criteria_set.pk != previous_set:
@@ -332,7 +398,7 @@ def _plan_commune(commune, *, rounds: list[_Round], seed: int):
             else:
                 statuses.append(ResultStatus.NOT_MET)
         steps.append((step, statuses))
-    return steps
+    return steps, met
 
 
 def reset_history() -> dict[str, int]:

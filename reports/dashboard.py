@@ -3,8 +3,14 @@ criteria set, as of a date, and the national ranking of provinces.
 
 Like reports.selectors, everything here is public (recognitions and public assessments only)
 and built from a fixed number of queries whatever the number of communes and assessments:
-``district_dashboard`` runs eight, ``province_dashboard`` nine, ``national_ranking`` one, and
+``district_dashboard`` runs eight, ``province_dashboard`` ten, ``national_ranking`` one, and
 tests/reports/test_dashboard_queries.py pins that.
+
+The as-of date chooses the map of units (reports.access resolves a code on that date): before
+01/07/2025 the old provinces, their districts and communes; from 01/07/2025 the 34 provinces and
+their communes, with no district tier. A province formed on 01/07/2025 shows its trend through
+the merger: its communes' years before they existed are their predecessors' figures, mapped
+forward through the lineage (CommuneSuccession) by the rule of ``trend``.
 The figures are then derived in Python by pure functions over those rows.
 """
 
@@ -15,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -23,7 +29,7 @@ from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus
-from communes.models import Commune, District, Province
+from communes.models import MERGER_DATE, Commune, CommuneSuccession, District, Province
 from criteria.enums import SetLevel, Title
 from criteria.models import (
     Assessment,
@@ -273,6 +279,9 @@ class TrendPoint:
     # Criteria met by each assessed commune.
     met: list[int]
     n_criteria: int
+    # Of those, communes formed on 01/07/2025 whose figure is their predecessors' (mapped
+    # forward by the rule of ``trend``), not an assessment of their own.
+    mapped: int = 0
 
     @property
     def assessed(self) -> int:
@@ -328,6 +337,11 @@ class Dashboard:
     districts: list[DistrictSummary] = field(default_factory=list)
     # Criteria met over time, one point per year up to the as-of date.
     trend: list[TrendPoint] = field(default_factory=list)
+
+    @cached_property
+    def mapped_years(self) -> list[int]:
+        """The trend's years that use predecessors' figures (a province formed in 2025)."""
+        return [point.year for point in self.trend if point.mapped]
 
     @property
     def is_province(self) -> bool:
@@ -773,28 +787,57 @@ def regressions(rows, criteria_set) -> list[Regression]:
 
 
 def trend(
-    history, n_criteria: int, as_of: datetime.date, criteria_set: CriteriaSet | None = None
+    history,
+    n_criteria: int,
+    as_of: datetime.date,
+    criteria_set: CriteriaSet | None = None,
+    *,
+    lineage: dict[int, list[int]] | None = None,
+    inherited=(),
 ) -> list[TrendPoint]:
     """One TrendPoint per year from the first assessment's year to ``as_of``'s, within the
     years ``criteria_set`` was in force: a set that ended in 2020 has no point for 2021 on,
     where it would only repeat its last figures. ``history`` is (commune id, date, pk,
     criteria met) for every public assessment of the area against the set on or before
-    ``as_of``."""
-    if not history:
+    ``as_of``.
+
+    Through the 2025 merger: ``lineage`` maps each commune of the area formed on 01/07/2025 to
+    its predecessors, and ``inherited`` is the predecessors' history (same tuples, with the
+    predecessor's id). In a year when such a commune has no assessment of its own yet, it
+    counts with its predecessors' figures, and only when **every** predecessor was assessed
+    against the set by then: its criteria met are the fewest any predecessor met, so it meets
+    all the criteria only when every predecessor did. This is the title rule of the merger (a
+    merged commune is NTM only when every predecessor was recognised) applied to criteria;
+    a commune with one unassessed predecessor is not counted in that year."""
+    if not history and not inherited:
         return []
     ordered = sorted(history, key=lambda h: (h[1], h[2]))
-    first, last = ordered[0][1].year, as_of.year
+    before = sorted(inherited, key=lambda h: (h[1], h[2]))
+    dates = [h[1] for h in ordered[:1] + before[:1]]
+    first, last = min(dates).year, as_of.year
+    last_assessed = max(h[1] for h in ordered[-1:] + before[-1:])
     if criteria_set is not None and criteria_set.valid_to is not None:
         # Not before the last assessment, though: one dated after the period still shows.
-        last = min(last, max(criteria_set.valid_to.year, ordered[-1][1].year))
+        last = min(last, max(criteria_set.valid_to.year, last_assessed.year))
     if criteria_set is not None and criteria_set.valid_from is not None:
         first = max(first, min(criteria_set.valid_from.year, last))
-    points, latest, i = [], {}, 0
+    lineage = lineage or {}
+    points, latest, latest_before, i, j = [], {}, {}, 0, 0
     for year in range(first, last + 1):
         while i < len(ordered) and ordered[i][1].year <= year:
             latest[ordered[i][0]] = ordered[i][3]
             i += 1
-        points.append(TrendPoint(year=year, met=list(latest.values()), n_criteria=n_criteria))
+        while j < len(before) and before[j][1].year <= year:
+            latest_before[before[j][0]] = before[j][3]
+            j += 1
+        met, mapped = list(latest.values()), 0
+        for successor, predecessors in lineage.items():
+            if successor in latest or not predecessors:
+                continue
+            if all(p in latest_before for p in predecessors):
+                met.append(min(latest_before[p] for p in predecessors))
+                mapped += 1
+        points.append(TrendPoint(year=year, met=met, n_criteria=n_criteria, mapped=mapped))
     return points
 
 
@@ -811,7 +854,9 @@ def met_distribution(n_criteria, rows) -> list[tuple[int, int]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def area_assessments(communes: QuerySet[Commune], as_of: datetime.date) -> list[tuple]:
+def area_assessments(
+    communes: QuerySet[Commune], as_of: datetime.date, predecessors: QuerySet | None = None
+) -> list[tuple]:
     """Every public assessment of ``communes`` on or before ``as_of`` against a commune-level
     set, as (pk, commune id, set id, date, status, criteria met). One query.
 
@@ -819,7 +864,10 @@ def area_assessments(communes: QuerySet[Commune], as_of: datetime.date) -> list[
     latest assessment against each set and the trend from these rows. Three queries did that
     before: a count per set that read the set's assessments across the whole country, a
     window for the latest ones and the history, about a third of a province dashboard's SQL
-    time."""
+    time.
+
+    ``predecessors`` (ids of communes): their assessments come in the same query, for the
+    trend of an area formed on 01/07/2025 (the caller tells them apart by commune id)."""
     # order_by(): see AssessmentQuerySet.with_progress (no default-ordering joins in a count).
     # A placeholder criterion (no source text yet) is never counted as met.
     met = CriterionResult.objects.filter(
@@ -828,20 +876,29 @@ def area_assessments(communes: QuerySet[Commune], as_of: datetime.date) -> list[
     return list(
         Assessment.objects.public()
         .as_of(as_of)
-        .filter(commune__in=communes, criteria_set__level=SetLevel.COMMUNE)
+        .filter(
+            Q(commune__in=communes) | Q(commune__in=predecessors)
+            if predecessors is not None
+            else Q(commune__in=communes),
+            criteria_set__level=SetLevel.COMMUNE,
+        )
         .annotate(criteria_met=SubqueryCount(met.values("pk")))
         .order_by()
         .values_list("pk", "commune_id", "criteria_set_id", "assessed_on", "status", "criteria_met")
     )
 
 
-def area_sets(area_assessments) -> list[CriteriaSet]:
+def area_sets(area_assessments, lineage_of=None) -> list[CriteriaSet]:
     """Every commune-level set, with ``commune_count``: communes with an assessment among
     ``area_assessments`` ((pk, commune id, set id, ...) rows) against it, and
-    ``criteria_count``; the most assessed first, then the newest. One query."""
+    ``criteria_count``; the most assessed first, then the newest. One query.
+
+    ``lineage_of`` maps a predecessor's id to its successors in the area: a predecessor's
+    assessment counts for them (a new province's 2021–2025 set stays on its filter)."""
     assessed = defaultdict(set)
+    lineage_of = lineage_of or {}
     for values in area_assessments:
-        assessed[values[2]].add(values[1])
+        assessed[values[2]].update(lineage_of.get(values[1], (values[1],)))
     criteria = Criterion.objects.filter(criteria_set=OuterRef("pk")).order_by().values("pk")
     sets = list(
         CriteriaSet.objects.filter(level=SetLevel.COMMUNE)
@@ -914,12 +971,23 @@ def province_dashboard(
     province: Province, *, set_code: str = "", as_of: datetime.date, kind: str = ""
 ) -> Dashboard:
     """The same parts as ``district_dashboard`` over every commune of ``province`` (those of
-    its districts and those without a district), with one summary row per district.
-    Nine queries."""
+    its districts and those without a district), with one summary row per district (none
+    since 01/07/2025: the two-level map has no districts). For a province formed on
+    01/07/2025 the trend goes back through the merger (see ``trend``). Ten queries: the
+    lineage is read for every province, so the count does not depend on the era."""
     communes = Commune.objects.filter(province=province)
     if kind:
         communes = communes.filter(kind=kind)
-    board = _area_dashboard(province, communes, set_code=set_code, as_of=as_of, kind=kind)
+    lineage = defaultdict(list)
+    for successor_id, predecessor_id in (
+        CommuneSuccession.objects.filter(successor__in=communes)
+        .order_by()
+        .values_list("successor_id", "predecessor_id")
+    ):
+        lineage[successor_id].append(predecessor_id)
+    board = _area_dashboard(
+        province, communes, set_code=set_code, as_of=as_of, kind=kind, lineage=dict(lineage)
+    )
     by_district = defaultdict(list)
     for row in board.rows:
         by_district[row.commune.district_id].append(row)
@@ -942,10 +1010,26 @@ def _district_summary(district: District, rows: list[CommuneProgress]) -> Distri
 
 
 def _area_dashboard(
-    unit, communes: QuerySet[Commune], *, set_code: str, as_of: datetime.date, kind: str
+    unit,
+    communes: QuerySet[Commune],
+    *,
+    set_code: str,
+    as_of: datetime.date,
+    kind: str,
+    lineage: dict[int, list[int]] | None = None,
 ) -> Dashboard:
-    rows_of_area = area_assessments(communes, as_of)
-    sets = area_sets(rows_of_area)
+    lineage = lineage or {}
+    lineage_of = defaultdict(list)
+    for successor_id, predecessor_ids in lineage.items():
+        for predecessor_id in predecessor_ids:
+            lineage_of[predecessor_id].append(successor_id)
+    # Predecessors' assessments only before the merger: what they became is the area's own.
+    read = area_assessments(communes, as_of, list(lineage_of) if lineage_of else None)
+    inherited = [
+        (v[1], v[3], v[0], v[5], v[2]) for v in read if v[1] in lineage_of and v[3] < MERGER_DATE
+    ]
+    rows_of_area = [v for v in read if v[1] not in lineage_of]
+    sets = area_sets(rows_of_area + [v for v in read if v[1] in lineage_of], lineage_of)
     province_id = unit.pk if isinstance(unit, Province) else unit.province_id
     criteria_set = resolve_set(sets, set_code, as_of=as_of, province_id=province_id)
     set_id = criteria_set.pk if criteria_set else None
@@ -1038,6 +1122,7 @@ def _area_dashboard(
 
     row_list = list(rows.values())
     history = [(v[1], v[3], v[0], v[5]) for v in rows_of_area if v[2] == set_id]
+    inherited_history = [h[:4] for h in inherited if h[4] == set_id]
     return Dashboard(
         unit=unit,
         criteria_set=criteria_set,
@@ -1047,7 +1132,14 @@ def _area_dashboard(
         criteria=criteria,
         rows=row_list,
         headline=_headline(row_list, village_counts),
-        trend=trend(history, len(criteria), as_of, criteria_set),
+        trend=trend(
+            history,
+            len(criteria),
+            as_of,
+            criteria_set,
+            lineage=lineage,
+            inherited=inherited_history,
+        ),
     )
 
 
@@ -1094,20 +1186,25 @@ class ProvinceRank:
 
 
 def national_ranking(provinces: QuerySet[Province], as_of: datetime.date) -> list[ProvinceRank]:
-    """``provinces`` ranked by the share of their communes (xã) holding an NTM-level title
-    on ``as_of``, the highest first (ties by code). One query."""
+    """``provinces`` valid on ``as_of`` ranked by the share of their communes (xã) holding
+    an NTM-level title on that day, the highest first (ties by code): the 63 provinces before
+    01/07/2025, the 34 since. One query."""
     xa = Commune.objects.filter(province=OuterRef("pk"), kind=CommuneKind.COMMUNE)
 
     def holding(*titles):
         held = Recognition.objects.active(as_of).filter(commune=OuterRef("pk"), title__in=titles)
         return SubqueryCount(xa.filter(Exists(held)).values("pk"))
 
-    annotated = provinces.annotate(
-        rural_communes=SubqueryCount(xa.values("pk")),
-        ntm=holding(*NTM_COMMUNE_TITLES),
-        ntmnc=holding(Title.NTMNC),
-        model=holding(Title.MODEL),
-    ).order_by("code")
+    annotated = (
+        provinces.valid_on(as_of)
+        .annotate(
+            rural_communes=SubqueryCount(xa.values("pk")),
+            ntm=holding(*NTM_COMMUNE_TITLES),
+            ntmnc=holding(Title.NTMNC),
+            model=holding(Title.MODEL),
+        )
+        .order_by("code")
+    )
     ranks = [
         ProvinceRank(
             province=p, rural_communes=p.rural_communes, ntm=p.ntm, ntmnc=p.ntmnc, model=p.model

@@ -16,7 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from communes.lineage import lineage_for
-from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Province
+from communes.models import (
+    LEGACY_VALID_TO,
+    MERGER_DATE,
+    Commune,
+    District,
+    Province,
+    ProvinceSuccession,
+)
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
 
@@ -227,36 +234,80 @@ def _dashboard_xlsx(request, unit):
     return response
 
 
+def _closed_area(request, unit, day):
+    """The page for an area that no longer existed on ``day`` (a district, or a province
+    merged away, after 30/06/2025): it says so and links to the dashboard of the province(s)
+    that took its communes and to its own last day, rather than an empty dashboard."""
+    province = unit if isinstance(unit, Province) else unit.province
+    successors = [
+        link.successor
+        for link in ProvinceSuccession.objects.filter(predecessor=province)
+        .select_related("successor")
+        .order_by("successor__code")
+    ]
+    return render(
+        request,
+        "reports/dashboard_closed.html",
+        {
+            "unit": unit,
+            "is_district": isinstance(unit, District),
+            "day": day,
+            "successors": [
+                (p, access.may_open_province_dashboard(request.user, p)) for p in successors
+            ],
+            "last_day": unit.valid_to,
+        },
+    )
+
+
+def _area_or_closed(request, unit, render_open):
+    """``render_open(unit)``, or the closed-area page when ``?as_of=`` falls after the
+    unit's last day (reports.access resolved the code to the unit that last held it)."""
+    form = DashboardFilterForm(request.GET)
+    if form.is_valid():  # a malformed filter is a 400 that names it, whatever the date
+        day = form.cleaned_data["as_of"]
+        if unit.valid_to is not None and day > unit.valid_to:
+            return _closed_area(request, unit, day)
+    return render_open(unit)
+
+
 @dashboard_access
 def district_dashboard(request, code):
     district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_page(request, district, "reports/dashboard.html")
+    return _area_or_closed(
+        request, district, lambda unit: _dashboard_page(request, unit, "reports/dashboard.html")
+    )
 
 
 @dashboard_access
 def district_dashboard_xlsx(request, code):
     """The dashboard's matrix as an Excel file, with the same filters as the page."""
     district = access.district_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_xlsx(request, district)
+    return _area_or_closed(request, district, lambda unit: _dashboard_xlsx(request, unit))
 
 
 @dashboard_access
 def province_dashboard(request, code):
     province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_page(request, province, "reports/dashboard_province.html")
+    return _area_or_closed(
+        request,
+        province,
+        lambda unit: _dashboard_page(request, unit, "reports/dashboard_province.html"),
+    )
 
 
 @dashboard_access
 def province_dashboard_xlsx(request, code):
     province = access.province_for_dashboard(request.user, code, on=_day(request, "as_of"))
-    return _dashboard_xlsx(request, province)
+    return _area_or_closed(request, province, lambda unit: _dashboard_xlsx(request, unit))
 
 
 @dashboard_access
 def national_dashboard(request):
     """Provinces ranked by the share of their communes recognised NTM. Each user sees the
     ranking of the provinces their subtree covers whole (all of them for a national admin,
-    their own for a province office); a user below province level has no ranking: 404."""
+    their own for a province office); a user below province level has no ranking: 404.
+    The date chooses the map: the 63 provinces before 01/07/2025, the 34 since."""
     form = DashboardFilterForm(request.GET)
     form.is_valid()
     if "as_of" in form.errors:
@@ -267,10 +318,21 @@ def national_dashboard(request):
     as_of = form.cleaned_data.get("as_of") or timezone.localdate()
     provinces = access.provinces_for_ranking(request.user, on=as_of)
     ranking = dashboard.national_ranking(provinces, as_of)
-    if not ranking:
+    # A province office whose province is of the other map than the date's (a membership on
+    # a province closed on 30/06/2025): the page says so and offers the province's own days.
+    elsewhere = [] if ranking else list(provinces.order_by("code")[:5])
+    if not ranking and not elsewhere:
         raise Http404
     return render(
         request,
         "reports/dashboard_national.html",
-        {"ranking": ranking, "as_of": as_of, "form": form},
+        {
+            "ranking": ranking,
+            "elsewhere": elsewhere,
+            "as_of": as_of,
+            "form": form,
+            "after_merger": as_of >= MERGER_DATE,
+            "legacy_day": LEGACY_VALID_TO,
+            "merger_day": MERGER_DATE,
+        },
     )

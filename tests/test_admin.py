@@ -14,7 +14,7 @@ from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
 from criteria.models import Assessment, CriteriaSet, Evidence
 from criteria.services import record_assessment
-from tests.factories import make_assessment
+from tests.factories import legacy_unit, make_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_evidence_admin_links_the_permission_checked_download(admin_client, sett
     settings.MEDIA_ROOT = tmp_path
     pdf = b"%PDF-1.4\n%%EOF\n"
     assessment = make_assessment(
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         criteria_set=CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020"),
     )
     evidence = Evidence.objects.create(

@@ -199,7 +199,7 @@ def _new_account(**fields):
 
 
 def test_scoped_admin_creates_an_account_with_its_membership_in_one_step(hatinh_admin):
-    lam_hop = Commune.objects.get(code="18838")
+    lam_hop = legacy_unit(Commune, "18838")
     form = _new_account(role=Role.COMMUNE_OFFICIAL, commune=lam_hop.pk, is_superuser="on")
     response = hatinh_admin.post(reverse("admin:auth_user_add"), form)
     assert response.status_code == 302
@@ -233,7 +233,7 @@ def test_scoped_admin_province_roles_are_bound_to_its_province(hatinh_admin):
     ids=["no-unit", "foreign-commune", "foreign-district", "unknown-role", "no-role"],
 )
 def test_scoped_admin_account_form_refuses_a_unit_outside_or_none(hatinh_admin, fields):
-    long_an_commune = Commune.objects.get(code="28084")
+    long_an_commune = legacy_unit(Commune, "28084")
     if fields.get("commune") == "far":
         fields["commune"] = long_an_commune.pk
     if fields.get("district") == "far":
@@ -254,7 +254,7 @@ def test_scoped_admin_saves_an_assessment_whose_author_it_does_not_manage(hatinh
     from tests.security.test_malformed_input_admin import page_data
 
     assessment = make_assessment(
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         criteria_set=CriteriaSet.objects.get(code="HATINH_NTM_XA_2017_2020"),
     )
     national = get_user_model().objects.get(username="admin")

@@ -11,7 +11,7 @@ from django.urls import reverse
 from communes.enums import Role
 from communes.models import Province
 from tests.factories import PASSWORD as FACTORY_PASSWORD
-from tests.factories import make_criteria_set, make_user
+from tests.factories import legacy_unit, make_criteria_set, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +115,7 @@ def test_overview_pages_link_a_dashboard_only_to_those_it_opens_to(
 
 
 def test_province_admin_lands_on_the_import_home_and_sees_its_province_dashboard(client):
-    ha_tinh = Province.objects.get(code="42")
+    ha_tinh = legacy_unit(Province, "42")
     user = make_user(role=Role.ADMIN, unit=ha_tinh)
     client.force_login(user)
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communes.models import Commune
+from communes.models import Commune, CommuneSuccession
 
 from .values import fold, normalise, split_unit_name
 
@@ -68,6 +69,66 @@ class CommuneMatcher:
             self._by_code[commune.code].append(commune)
         self._by_name: dict[str, list[Commune]] | None = None
         self._by_folded: dict[str, list[Commune]] | None = None
+        # The lineage, read once when a row names a unit not valid on its date.
+        self._successors: dict[int, list[Commune]] | None = None
+        self._predecessors: dict[int, list[Commune]] | None = None
+
+    def _index_lineage(self) -> None:
+        self._successors, self._predecessors = defaultdict(list), defaultdict(list)
+        links = CommuneSuccession.objects.filter(
+            Q(predecessor__in=self.communes) | Q(successor__in=self.communes)
+        ).select_related("predecessor", "successor")
+        for link in links.order_by("successor__code", "predecessor__code"):
+            self._successors[link.predecessor_id].append(link.successor)
+            self._predecessors[link.successor_id].append(link.predecessor)
+
+    def _not_valid_on(self, commune: Commune, day: datetime.date) -> MatchError:
+        """Why ``commune`` cannot take a row dated ``day``: it had ended by then (naming what
+        it became) or did not exist yet (naming what it was formed from)."""
+        if self._successors is None:
+            self._index_lineage()
+        date = day.strftime("%d/%m/%Y")
+        if commune.valid_to is not None and commune.valid_to < day:
+            successors = self._successors.get(commune.pk, [])
+            if successors:
+                message = _(
+                    "%(name)s (%(code)s) existed until %(end)s; on %(date)s it is part of "
+                    "%(successors)s. Write the new commune's name or code for a sheet of "
+                    "this date."
+                )
+            else:
+                message = _("%(name)s (%(code)s) existed until %(end)s, before %(date)s.")
+            return MatchError(
+                message
+                % {
+                    "name": commune.name,
+                    "code": commune.code,
+                    "end": commune.valid_to.strftime("%d/%m/%Y"),
+                    "date": date,
+                    "successors": "; ".join(f"{c.name} ({c.code})" for c in successors),
+                },
+                "name",
+            )
+        predecessors = self._predecessors.get(commune.pk, [])
+        if predecessors:
+            message = _(
+                "%(name)s (%(code)s) was formed on %(start)s; on %(date)s its area was "
+                "%(predecessors)s. Write the former commune's name or code for a sheet of "
+                "this date."
+            )
+        else:
+            message = _("%(name)s (%(code)s) exists only since %(start)s, after %(date)s.")
+        return MatchError(
+            message
+            % {
+                "name": commune.name,
+                "code": commune.code,
+                "start": commune.valid_from.strftime("%d/%m/%Y"),
+                "date": date,
+                "predecessors": "; ".join(f"{c.name} ({c.code})" for c in predecessors),
+            },
+            "name",
+        )
 
     def _index_names(self) -> None:
         self._by_name, self._by_folded = defaultdict(list), defaultdict(list)
@@ -105,6 +166,14 @@ class CommuneMatcher:
         province=None,
         on: datetime.date | None = None,
     ):
+        commune = self._match(code=code, name=name, district=district, province=province, on=on)
+        # A sheet of 2026 naming a commune closed on 30/06/2025 (or one of 2020 naming a
+        # commune formed since): an error that names the unit of the sheet's date.
+        if on is not None and not commune.is_valid_on(on):
+            raise self._not_valid_on(commune, on)
+        return commune
+
+    def _match(self, *, code, name, district, province, on):
         code = clean_code(code)
         if code:
             commune = self.by_code_on(code, on)
@@ -115,6 +184,15 @@ class CommuneMatcher:
                     message = _("No commune with code %(code)s in the province(s) you import into.")
                 raise MatchError(message % {"code": code, "area": self.area}, "code")
             if name and split_unit_name(name)[1] != split_unit_name(commune.name)[1]:
+                # The code's unit of another date by that name (18838 is Xã Kỳ Lạc since
+                # 01/07/2025, Xã Lâm Hợp before): say what it became, or was formed from.
+                for other in self._by_code.get(code, []):
+                    if (
+                        other is not commune
+                        and on is not None
+                        and (split_unit_name(name)[1] == split_unit_name(other.name)[1])
+                    ):
+                        raise self._not_valid_on(other, on)
                 raise MatchError(
                     _("Code %(code)s is %(unit)s, but the row names “%(name)s”.")
                     % {"code": code, "unit": commune.name, "name": name},

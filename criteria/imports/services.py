@@ -19,13 +19,14 @@ import openpyxl
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from communes.enums import AssessmentStatus
-from communes.models import District, Province
+from communes.models import District, Province, ProvinceSuccession
 from communes.selectors import communes_for_user, provinces_for_user
 from criteria.models import CriteriaSet
 
@@ -182,7 +183,17 @@ def _communes_in_scope(user, options: ImportOptions):
     if options.district_id:
         communes = communes.filter(district_id=options.district_id)
     elif options.province_id:
-        communes = communes.filter(province_id=options.province_id)
+        # The province and those it was formed from or became part of on 01/07/2025: a
+        # sheet's date chooses the map, so a 2020 sheet matches the old communes and a 2026
+        # sheet naming an old commune is told what it became (CommuneMatcher).
+        lineage = ProvinceSuccession.objects.filter(
+            Q(predecessor_id=options.province_id) | Q(successor_id=options.province_id)
+        )
+        communes = communes.filter(
+            Q(province_id=options.province_id)
+            | Q(province__in=lineage.values("predecessor_id"))
+            | Q(province__in=lineage.values("successor_id"))
+        )
     return communes
 
 

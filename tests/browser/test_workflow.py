@@ -16,7 +16,7 @@ from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
 from criteria.models import Assessment, ConditionCheck, CriteriaSet, Recognition
 from tests.conftest import DEMO_PROVINCES
-from tests.factories import make_assessment
+from tests.factories import legacy_unit, make_assessment
 
 pytestmark = pytest.mark.browser
 
@@ -185,7 +185,7 @@ def test_recognise_form_of_a_15_of_19_dossier_lists_what_fails(page, live_server
     counts them, lists the four unmet criteria and offers no way to record a decision."""
     national = CriteriaSet.objects.get(code="NTM_XA_2021_2025")
     dossier = make_assessment(
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=national,
         met=set(range(1, 20)) - {1, 10, 13, 15},
         status=AssessmentStatus.APPRAISED,

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from communes.enums import Role
 from communes.models import Commune, Province
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, legacy_unit, make_user
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:axes_accessattempt_changelist"
@@ -26,7 +26,7 @@ def fast_hashing(settings):
 @pytest.fixture
 def hatinh_admin():
     user = make_user(
-        "hatinh-admin", role=Role.ADMIN, unit=Province.objects.get(code="42"), is_staff=True
+        "hatinh-admin", role=Role.ADMIN, unit=legacy_unit(Province, "42"), is_staff=True
     )
     user.user_permissions.set(Permission.objects.all())
     client = Client()
@@ -45,8 +45,8 @@ def lock(username, address=OFFICE):
 
 
 def test_province_admin_sees_only_the_locks_of_its_accounts(hatinh_admin):
-    official = make_user(role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code="18838"))
-    far = make_user(role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code="28084"))
+    official = make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, "18838"))
+    far = make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, "28084"))
     mine = lock(official.username, "203.0.113.31")
     others = [
         lock(far.username, "203.0.113.32"),
@@ -64,7 +64,7 @@ def test_province_admin_sees_only_the_locks_of_its_accounts(hatinh_admin):
 
 
 def test_province_admin_lifts_a_lock_with_a_line_in_the_admin_log(hatinh_admin):
-    official = make_user(role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code="18838"))
+    official = make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, "18838"))
     attempt = lock(official.username)
     assert (
         Client()
@@ -123,7 +123,7 @@ def test_the_admin_names_both_apps_in_the_portals_words():
 
 @pytest.mark.parametrize("rows", [1, 12])
 def test_lock_list_query_count_does_not_grow(hatinh_admin, django_assert_num_queries, rows):
-    lam_hop = Commune.objects.get(code="18838")
+    lam_hop = legacy_unit(Commune, "18838")
     for n in range(rows):
         official = make_user(role=Role.COMMUNE_OFFICIAL, unit=lam_hop, password=None)
         AccessAttempt.objects.create(

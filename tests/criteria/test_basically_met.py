@@ -11,7 +11,7 @@ from django.utils import translation
 from communes.models import Commune
 from criteria import selectors
 from criteria.models import Assessment, CriteriaSet
-from tests.factories import make_assessment
+from tests.factories import legacy_unit, make_assessment
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -22,7 +22,7 @@ NATIONAL = "NTM_XA_2021_2025"
 def pair():
     """Two verified assessments of Lâm Hợp: criterion 4 goes from met to basically met,
     criterion 5 from not met to basically met, criterion 6 from basically met to met."""
-    commune = Commune.objects.get(code="18838")
+    commune = legacy_unit(Commune, "18838")
     criteria_set = CriteriaSet.objects.get(code=NATIONAL)
     everything = set(range(1, 20))
     older = make_assessment(

@@ -160,3 +160,69 @@ def test_generate_history_recognitions_follow_results():
             assert target.planned_year == reached.assessed_on.year
         else:
             assert target.planned_year >= 2021
+
+
+def test_generate_history_crosses_the_merger():
+    """2025–2026 on Hà Tĩnh (42): the round of 30/06/2025 on the old communes, the later ones
+    on the new communes, each against the set valid that day; a new commune starts from
+    what every predecessor met."""
+    from communes.models import MERGER_DATE, CommuneSuccession
+
+    call_command(
+        "generate_history",
+        "--province",
+        "42",
+        "--years",
+        "2",
+        "--end-year",
+        "2026",
+        "--villages",
+        "1",
+        stdout=io.StringIO(),
+    )
+    generated = generate.generated_assessments().select_related("commune", "criteria_set")
+    expected_sets = {
+        datetime.date(2025, 6, 30): "NTM_XA_2021_2025",
+        datetime.date(2025, 12, 15): "NTM_XA_2021_2025",
+        datetime.date(2026, 6, 30): "NTM_XA_2026_2030",
+        datetime.date(2026, 12, 15): "NTM_XA_2026_2030",
+    }
+    for assessment in generated:
+        assert assessment.commune.is_valid_on(assessment.assessed_on)
+        assert assessment.criteria_set.code == expected_sets[assessment.assessed_on]
+    days = set(generated.values_list("assessed_on", flat=True))
+    assert days == set(expected_sets)
+    assert generated.filter(commune__valid_to=LEGACY_VALID_TO).exists()
+    assert generated.filter(commune__valid_from=MERGER_DATE).exists()
+
+    def met_on(commune_id, day):
+        return set(
+            CriterionResult.objects.filter(
+                assessment__in=generated,
+                assessment__commune_id=commune_id,
+                assessment__assessed_on=day,
+                status=ResultStatus.MET,
+            ).values_list("criterion__number", flat=True)
+        )
+
+    checked = 0
+    links = CommuneSuccession.objects.filter(successor__province__code="42")
+    by_successor = defaultdict(list)
+    for successor_id, predecessor_id in links.values_list("successor_id", "predecessor_id"):
+        by_successor[successor_id].append(predecessor_id)
+    for successor_id, predecessor_ids in by_successor.items():
+        before = [met_on(p, datetime.date(2025, 6, 30)) for p in predecessor_ids]
+        first = datetime.date(2025, 12, 15)
+        if (
+            not all(before)
+            or not generated.filter(commune_id=successor_id, assessed_on=first).exists()
+        ):
+            continue
+        if any(
+            not generated.filter(commune_id=p, assessed_on=datetime.date(2025, 6, 30)).exists()
+            for p in predecessor_ids
+        ):
+            continue
+        assert met_on(successor_id, first) == set.intersection(*before)
+        checked += 1
+    assert checked > 5

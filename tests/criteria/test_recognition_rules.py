@@ -21,7 +21,7 @@ from criteria.models import (
     Recognition,
 )
 from criteria.workflow import ConditionInput, WorkflowError
-from tests.factories import make_assessment, make_recognition
+from tests.factories import legacy_unit, make_assessment, make_recognition
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -40,7 +40,7 @@ def province_office():
 
 @pytest.fixture
 def lam_hop():
-    return Commune.objects.get(code="18838")
+    return legacy_unit(Commune, "18838")
 
 
 def dossier(unit, set_code, *, status=S.APPRAISED, not_met=(), basically_met=(), **kw):
@@ -271,7 +271,7 @@ def test_conditions_form_is_the_provinces(client, lam_hop):
     far = Membership.objects.create(
         user=User.objects.create_user("longan_office", password=PASSWORD),
         role=Role.PROVINCE_OFFICE,
-        province=Province.objects.get(code="80"),
+        province=legacy_unit(Province, "80"),
     )
     client.force_login(far.user)
     assert client.post(url, {}).status_code == 404

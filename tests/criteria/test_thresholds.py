@@ -179,7 +179,7 @@ def test_dossier_says_not_set_for_this_region(client):
     official = get_user_model().objects.get(username="lamhop")
     draft = workflow.start_assessment(
         user=official,
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
         assessed_on=datetime.date(2020, 10, 1),
     )

@@ -284,7 +284,7 @@ def test_form_proposes_the_result_where_every_indicator_can_be_judged(client, ty
     login(client, "lamhop")
     national = workflow.start_assessment(
         user=user("lamhop"),
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code="NTM_XA_2016_2020"),
         assessed_on=datetime.date(2020, 10, 1),
     )

@@ -19,6 +19,7 @@ from criteria.imports.errors import MissingDateError
 from criteria.imports.forms import AssessmentImportForm
 from criteria.imports.services import ImportOptions
 from criteria.models import Assessment, CriteriaSet, IndicatorValue
+from tests.factories import legacy_unit
 
 from .workbooks import marks, summary_sheet, table, to_bytes
 
@@ -138,7 +139,7 @@ def test_own_template_blank_cells_leave_existing_results_alone(client, admin):
 
 def test_blank_cells_never_become_not_met(admin):
     """No "Đ → CĐ" for a blank: the row writes only its marks."""
-    tan_binh = Commune.objects.get(code="28078")
+    tan_binh = legacy_unit(Commune, "28078")
     wb = summary_sheet([("28078", tan_binh.name, marks(met=[1])[:1] + [None] * 18, 1)])
     opts = ImportOptions(
         criteria_set_id=CriteriaSet.objects.get(code=NTMNC).pk, status=AssessmentStatus.DRAFT
@@ -339,7 +340,7 @@ def test_missing_date_in_a_long_list_is_the_forms_question(admin):
 
 def test_results_are_untouched_by_a_blank_reimport(admin):
     """Sanity: applying a file with one mark writes exactly that mark."""
-    tan_binh = Commune.objects.get(code="28078")
+    tan_binh = legacy_unit(Commune, "28078")
     wb = summary_sheet([("28078", tan_binh.name, ["Đ"] + [None] * 18, None)], with_total=False)
     ntmnc = CriteriaSet.objects.get(code=NTMNC)
     opts = ImportOptions(criteria_set_id=ntmnc.pk, status=AssessmentStatus.DRAFT)

@@ -32,7 +32,7 @@ def login(client, role, unit=None):
 def test_district_dashboard_owner_office_sees_it(client, view):
     login(client, Role.DISTRICT_OFFICE, legacy_unit(District, "447"))
 
-    response = client.get(reverse(view, args=["447"]))
+    response = client.get(reverse(view, args=["447"]), {"as_of": "2025-06-30"})
 
     assert response.status_code == 200
     if view == "reports:district_dashboard":

@@ -202,9 +202,9 @@ def test_national_ranking_as_of_a_date_before_the_decisions():
 
 
 def test_national_dashboard_admin_sees_every_province(client):
-    # The demo's provinces are those of the pre-2025 map (Long An is part of Tây Ninh today).
-    url = reverse("reports:national_dashboard")
-    html = client.get(url, {"as_of": "2024-12-31"}).content.decode()
+    # Long An is a province of the former map (since 01/07/2025 part of Tây Ninh).
+    html = client.get(reverse("reports:national_dashboard"), {"as_of": "2025-06-30"})
+    html = html.content.decode()
 
     assert html.count('<td class="num">') >= 4 * 3
     for name in ["Tỉnh Thanh Hóa", "Tỉnh Hà Tĩnh", "Tỉnh Long An"]:
@@ -221,7 +221,8 @@ def test_national_dashboard_bad_date_is_400_not_today(client):
 def test_national_dashboard_province_office_sees_only_its_province(client):
     client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=legacy_unit(Province, "42")))
 
-    html = client.get(reverse("reports:national_dashboard")).content.decode()
+    response = client.get(reverse("reports:national_dashboard"), {"as_of": "2025-06-30"})
+    html = response.content.decode()
 
     assert "Tỉnh Hà Tĩnh" in html
     assert "Tỉnh Thanh Hóa" not in html
@@ -274,8 +275,9 @@ def test_province_dashboard_query_count_is_constant(
     url = reverse("reports:province_dashboard", args=[province.code])
 
     # A cache miss: the report version (reports.cache) is one query more; one query reads
-    # every public assessment of the province (reports.dashboard.area_assessments).
-    with django_assert_num_queries(14):
+    # every public assessment of the province (reports.dashboard.area_assessments), one the
+    # lineage of its communes (read on the former map too, where it is empty).
+    with django_assert_num_queries(15):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     cells = response.content.decode().count('<td class="cell cell--met"')
@@ -289,8 +291,9 @@ def test_province_export_query_count_is_constant(
     province = populate(n_districts, n_communes)
     url = reverse("reports:province_dashboard_xlsx", args=[province.code])
 
-    # 13: one query reads every public assessment of the province (see reports.dashboard).
-    with django_assert_num_queries(13):
+    # 14: one query reads every public assessment of the province, one the lineage of its
+    # communes (see reports.dashboard).
+    with django_assert_num_queries(14):
         response = client.get(url, {"as_of": "2025-01-01"})
 
     assert response.status_code == 200

@@ -270,8 +270,8 @@ class World:
     def accounts_above(self):
         """The accounts a province's administrator must never bind, open, change, reset or
         delete (issue 12: binding an unbound account was a takeover up to superuser)."""
-        ha_tinh, long_an = (Province.objects.get(code=c) for c in (HA_TINH, FAR_PROVINCE))
-        lam_hop = Commune.objects.get(code=LAM_HOP)
+        ha_tinh, long_an = (legacy_unit(Province, c) for c in (HA_TINH, FAR_PROVINCE))
+        lam_hop = legacy_unit(Commune, LAM_HOP)
         return {
             "an account without membership": make_user("newcomer", password=None),
             # What `manage.py createsuperuser` makes: a superuser no membership binds.
@@ -932,7 +932,7 @@ def test_province_admin_cannot_take_over_an_account_above_it(label, world):
     account = world.accounts_above[label]
     client = Client()
     client.force_login(world.users["province_admin"])
-    lam_hop = Commune.objects.get(code=LAM_HOP)
+    lam_hop = legacy_unit(Commune, LAM_HOP)
     change = reverse("admin:auth_user_change", args=[account.pk])
     password = reverse("admin:auth_user_password_change", args=[account.pk])
     steps = [

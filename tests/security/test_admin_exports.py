@@ -21,7 +21,7 @@ from import_export.formats import base_formats
 from communes.enums import Role
 from communes.models import Commune, District, Province, Village
 from communes.resources import CommuneResource
-from tests.factories import make_user, make_village
+from tests.factories import legacy_unit, make_user, make_village
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def test_every_unit_admin_exports():
 def _booby_trap(model):
     """An object of ``model`` in Hà Tĩnh named like a formula."""
     if model is Village:
-        obj = make_village(commune=Commune.objects.get(code="18850"), name="x")
+        obj = make_village(commune=legacy_unit(Commune, "18850"), name="x")
     else:
         obj = model.objects.filter(code={Province: "42", District: "447"}.get(model, "18850"))[0]
     model.objects.filter(pk=obj.pk).update(name=FORMULA)
@@ -97,7 +97,7 @@ def hatinh_admin_user():
     user = make_user(
         "hatinh-admin",
         role=Role.ADMIN,
-        unit=Province.objects.get(code="42"),
+        unit=legacy_unit(Province, "42"),
         password=None,
         is_staff=True,
     )
@@ -106,7 +106,7 @@ def hatinh_admin_user():
 
 
 def test_a_neutralised_name_imports_back_unchanged():
-    commune = Commune.objects.get(code="18850")
+    commune = legacy_unit(Commune, "18850")
     Commune.objects.filter(pk=commune.pk).update(name=FORMULA)
     dataset = CommuneResource().export(queryset=Commune.objects.filter(pk=commune.pk))
     assert dataset.dict[0]["name"] == "'" + FORMULA
