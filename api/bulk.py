@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from django.db.models import F, OuterRef
 from django.db.models.functions import Coalesce
-
 from django.utils.translation import gettext_noop
 
 from communes.enums import PUBLIC_ASSESSMENT_STATUSES, ResultStatus

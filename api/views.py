@@ -39,14 +39,17 @@ class ApiMixin:
     conditional = True
 
     def throttled(self, request, wait):
-        raise exceptions.Throttled(
-            wait,
-            detail=_(
+        refusal = exceptions.Throttled(wait)
+        # One sentence in the caller's language (DRF would append its own English one).
+        refusal.detail = exceptions.ErrorDetail(
+            _(
                 "Too many requests: the limit for this token or address is reached. "
                 "Try again in %(seconds)d seconds."
             )
-            % {"seconds": int(wait or 1)},
+            % {"seconds": refusal.wait or 1},
+            code="throttled",
         )
+        raise refusal
 
     def version_province(self):
         """The province whose report version dates the answer (EVERY_PROVINCE: the country)."""
@@ -187,7 +190,7 @@ class CriteriaSetDetail(ApiMixin, generics.RetrieveAPIView):
             raise Http404 from None
 
 
-# -- Assessments, recognitions, targets -------------------------------------------------------------
+# -- Assessments, recognitions, targets ----------------------------------------------------------
 
 
 class AreaListMixin(ApiMixin):
@@ -318,7 +321,8 @@ class DashboardView(ApiMixin, APIView):
         except access.PartOfArea as refusal:
             raise exceptions.PermissionDenied(
                 _(
-                    "Your account covers only part of %(area)s: its dashboard is for the offices of the whole area."
+                    "Your account covers only part of %(area)s: its dashboard is for the "
+                    "offices of the whole area."
                 )
                 % {"area": refusal.area}
             ) from None

@@ -266,7 +266,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StableCursorPagination",
     "PAGE_SIZE": 100,
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle", "api.throttling.PerAddressThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.PerTokenThrottle",
+        "api.throttling.PerAddressThrottle",
+    ],
     # Per token (or logged-in user), and per client address for anonymous callers. Behind a
     # proxy the address is read as for django-axes (NUM_PROXIES below).
     "DEFAULT_THROTTLE_RATES": {
