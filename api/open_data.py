@@ -39,9 +39,9 @@ def dictionary(request):
     )
 
 
-def _attachment(response, name):
+def _attachment(response, stem, extension):
     stamp = timezone.localdate().isoformat()
-    response["Content-Disposition"] = f'attachment; filename="ntm-{name}-{stamp}"'
+    response["Content-Disposition"] = f'attachment; filename="ntm-{stem}-{stamp}.{extension}"'
     response["X-Content-Licence"] = settings.OPEN_DATA_LICENCE
     return response
 
@@ -54,7 +54,7 @@ def csv_file(request, name):
     response = StreamingHttpResponse(
         bulk.csv_stream(columns, rows()), content_type="text/csv; charset=utf-8"
     )
-    return _attachment(response, f"{name}.csv")
+    return _attachment(response, name, "csv")
 
 
 @require_safe
@@ -62,4 +62,4 @@ def jsonl_file(request):
     response = StreamingHttpResponse(
         bulk.jsonl_stream(), content_type="application/jsonl; charset=utf-8"
     )
-    return _attachment(response, "open-data.jsonl")
+    return _attachment(response, "open-data", "jsonl")
