@@ -1,6 +1,9 @@
-"""The token authentication described in the OpenAPI schema (a bearer token)."""
+"""The OpenAPI schema's parts the serializers do not give: the token authentication (a
+bearer token) and the error answers."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
@@ -13,3 +16,39 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "A per-user token issued by an administrator (Authorization: Bearer …).",
         }
+
+
+class ErrorSerializer(serializers.Serializer):
+    """A refusal: what went wrong, in the caller's language."""
+
+    detail = serializers.CharField()
+
+
+class PortalAutoSchema(AutoSchema):
+    """Documents the answers every operation may give besides its 200: a bad filter (400,
+    an object naming each wrong parameter with its messages), no or a bad token (401), part
+    of the area only (403), not found or outside the caller's subtree (404), over the rate
+    limit (429), and 304 to a conditional request."""
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        responses.setdefault("304", {"description": "Not modified (If-None-Match)."})
+        responses.setdefault(
+            "400",
+            {
+                "description": "A bad filter: each wrong parameter with its messages.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        }
+                    }
+                },
+            },
+        )
+        for code in ("401", "403", "404", "429"):
+            responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
+        return responses
