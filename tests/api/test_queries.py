@@ -90,3 +90,14 @@ def test_province_and_district_lists_query_count(client, django_assert_num_queri
         client.get("/api/v1/provinces/")
     with django_assert_num_queries(2):
         client.get("/api/v1/districts/", {"province": "42"})
+
+
+@pytest.mark.parametrize("n", [1, MANY])
+def test_criteria_set_list_query_count(client, django_assert_num_queries, n):
+    for _ in range(n):
+        make_criteria_set(n_criteria=2, province=make_district().province)
+    # One query: the sets with their counts, province and prerequisite (no report version:
+    # thresholds are not in it, so this list carries no ETag).
+    with django_assert_num_queries(1):
+        response = client.get("/api/v1/criteria-sets/", {"page_size": 1000})
+    assert len(response.json()["results"]) >= n
