@@ -101,6 +101,11 @@ class AreaFilterForm(FilterForm):
         return data["province"].pk if data.get("province") else None
 
 
+class DistrictFilterForm(FilterForm):
+    province = forms.CharField(required=False, max_length=16)
+    valid_on = _date(gettext_lazy("Valid on"))
+
+
 class UnitFilterForm(FilterForm):
     province = forms.CharField(required=False, max_length=16)
     district = forms.CharField(required=False, max_length=16)

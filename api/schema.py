@@ -52,3 +52,44 @@ class PortalAutoSchema(AutoSchema):
         for code in ("401", "403", "404", "429"):
             responses.setdefault(code, self._get_response_for_code(ErrorSerializer, code))
         return responses
+
+
+# What each filter of the list endpoints means, for the schema (the forms in api.filters
+# parse them).
+FILTER_DESCRIPTIONS = {
+    "province": "GSO code of a province.",
+    "district": "GSO code of a district.",
+    "commune": "GSO code of a commune.",
+    "kind": "Kind of commune.",
+    "valid_on": "Only units (or sets) valid on this date (YYYY-MM-DD).",
+    "level": "The level a set applies to.",
+    "title": "The title (of the set, recognition or target).",
+    "set": "Code of a criteria set.",
+    "as_of": "Assessments dated on or before, or recognitions in force on, this date.",
+    "latest": "true: each unit's latest assessment against each set (among those selected).",
+    "active": "true: recognitions not revoked; false: revoked ones.",
+    "year": "Planned year of the target.",
+}
+
+
+def form_parameters(form_class):
+    """The query parameters of a filter form (api.filters), typed for the schema."""
+    from django import forms
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    parameters = []
+    for name, field in form_class.base_fields.items():
+        kind, enum = str, None
+        if isinstance(field, forms.DateField):
+            kind = OpenApiTypes.DATE
+        elif isinstance(field, forms.IntegerField):
+            kind = int
+        elif isinstance(field, forms.BooleanField | forms.NullBooleanField):
+            kind = bool
+        elif isinstance(field, forms.ChoiceField):
+            enum = [value for value, _ in field.choices if value]
+        parameters.append(
+            OpenApiParameter(name, kind, enum=enum, description=FILTER_DESCRIPTIONS.get(name, ""))
+        )
+    return parameters

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from reports.forms import DashboardFilterForm
 from . import filters, serializers
 from .conditional import EVERY_PROVINCE, Validators
 from .figures import dashboard_data
+from .schema import form_parameters
 
 
 class ApiMixin:
@@ -102,6 +103,7 @@ class ProvinceDetail(ApiMixin, generics.RetrieveAPIView):
     lookup_field = "code"
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.DistrictFilterForm)))
 class DistrictList(ApiMixin, generics.ListAPIView):
     """Districts, optionally of one ``province``; ``valid_on`` keeps those existing that day."""
 
@@ -109,7 +111,7 @@ class DistrictList(ApiMixin, generics.ListAPIView):
     cursor_ordering = "code"
 
     def get_queryset(self):
-        f = filters.UnitFilterForm(self.request.query_params).cleaned()
+        f = filters.DistrictFilterForm(self.request.query_params).cleaned()
         districts = District.objects.select_related("province")
         if f["province"]:
             districts = districts.filter(province__code=f["province"])
@@ -124,6 +126,7 @@ class DistrictDetail(ApiMixin, generics.RetrieveAPIView):
     lookup_field = "code"
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.UnitFilterForm)))
 class CommuneList(ApiMixin, generics.ListAPIView):
     """Communes, filtered by ``province``, ``district``, ``kind`` and ``valid_on``."""
 
@@ -153,6 +156,7 @@ class CommuneDetail(ApiMixin, generics.RetrieveAPIView):
 # -- Criteria sets --------------------------------------------------------------------------------
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.SetFilterForm)))
 class CriteriaSetList(ApiMixin, generics.ListAPIView):
     """The criteria sets (public legal objects), filtered by ``level``, ``title``,
     ``valid_on`` and ``province`` (a province's own variants and the national sets)."""
@@ -213,6 +217,7 @@ class AreaListMixin(ApiMixin):
         return EVERY_PROVINCE if province_id is None else province_id
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.AssessmentFilterForm)))
 class AssessmentList(AreaListMixin, generics.ListAPIView):
     """Assessments with their per-criterion results and indicator values. Anonymous callers
     get the public ones (verified, appraised, recognised, approved), as the overview pages
@@ -253,6 +258,7 @@ class AssessmentList(AreaListMixin, generics.ListAPIView):
         )
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.RecognitionFilterForm)))
 class RecognitionList(AreaListMixin, generics.ListAPIView):
     """Recognition decisions (public, revoked ones included, as on the commune page).
     ``as_of`` keeps those in force that day; ``active=true`` those not revoked."""
@@ -275,6 +281,7 @@ class RecognitionList(AreaListMixin, generics.ListAPIView):
         return recognitions.select_related("criteria_set", *serializers.UNIT_RELATED)
 
 
+@extend_schema_view(get=extend_schema(parameters=form_parameters(filters.TargetFilterForm)))
 class TargetList(AreaListMixin, generics.ListAPIView):
     """Targets (public, as on the overview pages): a title, or a set, by a planned year."""
 
