@@ -40,6 +40,8 @@ TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 # (ntm_portal.middleware.CompressPagesMiddleware).
 BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 TARGETS_MS = {"district": 100, "province": 300, "national": 1000, "assessment": 150}
+# The open data's national bulk CSV (api.bulk), streamed.
+BULK_TARGET_ROWS_PER_S = 20_000
 
 
 def _setup_django():
@@ -316,6 +318,78 @@ def bench_assessment(ctx, *, runs):
     opened = measure_page("assessment page (open)", lambda: client.get(url), runs=runs)
     saved = measure_page("assessment page (save draft)", post, runs=runs, expect=302)
     return [opened, saved]
+
+
+# ---------------------------------------------------------------------------------------------
+# The open-data API and bulk files
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_api(ctx, *, runs):
+    """The API's area figures (built on every request: the API caches no body, a client
+    polls with If-None-Match instead), and a 304 to such a poll."""
+    admin = _client(ctx["admin"])
+    district, province = ctx["district"], ctx["province"]
+    url_district = f"/api/v1/dashboards/districts/{district.code}/"
+    url_province = f"/api/v1/dashboards/provinces/{province.code}/"
+    etag = admin.get(url_province).headers["ETag"]
+    pages = [
+        measure_page("district dashboard API", lambda: admin.get(url_district), runs=runs),
+        measure_page("province dashboard API", lambda: admin.get(url_province), runs=runs),
+        measure_page(
+            "province dashboard API 304",
+            lambda: admin.get(url_province, headers={"If-None-Match": etag}),
+            runs=runs,
+            expect=304,
+        ),
+    ]
+    pages[0]["area"] = f"{district.code} {district.name} ({district.n} communes)"
+    for page in pages[1:]:
+        page["area"] = f"{province.code} {province.name} ({province.n} communes)"
+    return pages
+
+
+def bench_bulk(ctx, *, memory_rows=200_000):
+    """The national bulk CSV files, read to their end as a client would (rows/s), then read
+    again under tracemalloc for their first ``memory_rows`` rows (tracemalloc slows every
+    allocation, so it is not on while timing): the peak stays flat as rows are read and
+    written in chunks, whatever the file's size."""
+    from django.test import Client
+
+    # Uncompressed, as curl or a script downloads it (rows are counted in the body).
+    client = Client(HTTP_HOST="127.0.0.1")
+    found = []
+    for name in ("assessments", "results", "recognitions"):
+        started = time.perf_counter()
+        response = client.get(f"/open-data/{name}.csv")
+        size = rows = 0
+        for chunk in response.streaming_content:
+            size += len(chunk)
+            rows += chunk.count(b"\n")
+        elapsed = time.perf_counter() - started
+        rows -= 1  # the header
+        tracemalloc.start()
+        response = client.get(f"/open-data/{name}.csv")
+        read = 0
+        for chunk in response.streaming_content:
+            read += chunk.count(b"\n")
+            if read > memory_rows:
+                break
+        response.close()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        found.append(
+            {
+                "name": f"bulk {name}.csv",
+                "rows": rows,
+                "seconds": round(elapsed, 2),
+                "rows_per_s": round(rows / elapsed) if elapsed else None,
+                "megabytes": round(size / 2**20, 1),
+                "peak_memory_mb": round(peak / 2**20, 1),
+                "memory_rows": min(rows, memory_rows),
+            }
+        )
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,6 +699,14 @@ def table(report) -> str:
             f"{page['name']:<32} {page['median_ms']:>7.1f}ms {page['p95_ms']:>7.1f}ms "
             f"{queries:>8} {page['sql_median_ms']:>7.1f}ms {page['efficiency']:>6}  {verdict}"
         )
+    for bulk in report.get("bulk", []):
+        verdict = "met" if bulk["rows_per_s"] >= BULK_TARGET_ROWS_PER_S else "MISSED"
+        lines.append(
+            f"{bulk['name']:<32} {bulk['rows_per_s']:>7,} rows/s ({bulk['rows']:,} rows, "
+            f"{bulk['megabytes']} MB in {bulk['seconds']} s; peak {bulk['peak_memory_mb']} MB over "
+            f"{bulk['memory_rows']:,} rows)"
+            f"  ≥ {BULK_TARGET_ROWS_PER_S:,} rows/s: {verdict}"
+        )
     export = report["export"]
     lines.append(
         f"{export['name']:<32} {export['median_ms']:>7.1f}ms   peak {export['peak_memory_mb']} MB"
@@ -681,7 +763,13 @@ def main(argv=None):
     settle_process()
     print("pages...")
     report = {"machine": machine(), "dataset": dataset(), "generate_history_s": generated_s}
-    report["pages"] = bench_pages(ctx, runs=args.runs) + bench_assessment(ctx, runs=args.runs)
+    report["pages"] = (
+        bench_pages(ctx, runs=args.runs)
+        + bench_assessment(ctx, runs=args.runs)
+        + bench_api(ctx, runs=args.runs)
+    )
+    print("bulk files...")
+    report["bulk"] = bench_bulk(ctx)
     print("export...")
     report["export"] = bench_export(ctx, runs=max(3, args.runs // 4))
     print("import...")

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.http import JsonResponse
 from django.middleware.gzip import GZipMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -52,6 +53,9 @@ class RejectNulCharactersMiddleware:
                 "The field “%(name)s” contains a NUL character (\\x00), which no field accepts. "
                 "Remove it and send the form again."
             ) % {"name": name.replace("\x00", "\\x00")}
+            if request.path.startswith("/api/"):
+                # API clients read JSON, as the API's own 400s: the parameter and the message.
+                return JsonResponse({name: [message]}, status=400)
             return render(request, "bad_request.html", {"message": message}, status=400)
         return self.get_response(request)
 

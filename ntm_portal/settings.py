@@ -38,9 +38,13 @@ INSTALLED_APPS = [
     "communes.login_locks.LoginLocksConfig",  # django-axes, with a translated name
     "import_export",
     "simple_history",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "communes",
     "criteria",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -255,3 +259,55 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(
     env.list("AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"])
 )
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_IPWARE_PROXY_COUNT", default=None)
+
+# The open-data API (/api/v1/, the api app): read-only JSON, the subtree rule of every page.
+# Callers are the anonymous public, a logged-in browser (session) or a token holder (a
+# per-user token issued in the admin, sent as "Authorization: Bearer <token>").
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    # Each view narrows to what its caller may read; nothing is writable.
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PortalAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.StableCursorPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.PerTokenThrottle",
+        "api.throttling.PerAddressThrottle",
+    ],
+    # Per token (or logged-in user), and per client address for anonymous callers. Behind a
+    # proxy the address is read as for django-axes (NUM_PROXIES below).
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_RATE_TOKEN", default="1200/hour"),
+        "address": env.str("API_RATE_ADDRESS", default="600/hour"),
+    },
+    "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
+    # Decimals (indicator values, thresholds) as JSON numbers, not strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATE_FORMAT": "iso-8601",
+    "DATETIME_FORMAT": "iso-8601",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NTM portal open data API",
+    "DESCRIPTION": (
+        "Read-only data of the Nông thôn mới portal: units, criteria sets, public assessments, "
+        "recognitions, targets and the dashboards' figures. Anonymous callers read what the "
+        "public pages show; a session or a token reads what its user may read."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI's files from drf-spectacular-sidecar, served as static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# The licence of the open data (the "Dữ liệu mở" page, the bulk files' headers).
+OPEN_DATA_LICENCE = env.str("OPEN_DATA_LICENCE", default="CC BY 4.0")
+OPEN_DATA_LICENCE_URL = env.str(
+    "OPEN_DATA_LICENCE_URL", default="https://creativecommons.org/licenses/by/4.0/"
+)

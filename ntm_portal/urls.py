@@ -44,5 +44,7 @@ urlpatterns = [
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("criteria/", include("criteria.urls")),
     path("imports/", include("criteria.imports.urls")),
+    path("api/v1/", include("api.urls")),
+    path("open-data/", include("api.open_data_urls")),
     path("", include("reports.urls")),
 ]

@@ -40,6 +40,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import translation
 
+from api.models import ApiToken
+from api.services import issue_token
 from communes.admin_forms import RefusedFormIs400Mixin
 from communes.enums import AssessmentStatus, EventAction, Role
 from communes.models import Commune, District, Membership, Province, Statistic, Village
@@ -264,6 +266,9 @@ class World:
                 user_agent="matrix",
                 failures_since_start=5,
             )
+        if model is ApiToken:
+            holder = self._make_admin_object(User, far)
+            return issue_token(user=holder, name="Matrix", issued_by=self.users["admin"])[0]
         return model.objects.order_by("pk").first()
 
     @cached_property
@@ -355,6 +360,23 @@ AFTER_LOGIN_405 = logged_in(405)
 KY_ANH_BOARD = (LOGIN, 403, 403, 200, 404, 200, 200, 200)
 HA_TINH_BOARD = (LOGIN, 403, 403, 403, 403, 200, 200, 200)
 FAR_BOARD = FAR_READERS
+# The API's dashboards: as the pages, but an anonymous caller is told to authenticate (401).
+API_KY_ANH_BOARD = (401,) + KY_ANH_BOARD[1:]
+API_HA_TINH_BOARD = (401,) + HA_TINH_BOARD[1:]
+API_FAR_BOARD = (401,) + FAR_BOARD[1:]
+
+
+def public_api(get=PUBLIC_200, **targets):
+    """An API or open-data pattern every role reads alike (public data): GET as given, POST
+    405 (nothing is writable)."""
+    if not targets:
+        return no_args(get, PUBLIC_405)
+    return Rule(
+        {label: code(value) for label, (value, _) in targets.items()},
+        {label: expected for label, (_, expected) in targets.items()},
+        {label: PUBLIC_405 for label in targets},
+    )
+
 
 RULES = {
     # Accounts and language.
@@ -556,6 +578,45 @@ RULES = {
         {"Kỳ Anh": KY_ANH_BOARD, "Long An district": FAR_BOARD},
         {"Kỳ Anh": AFTER_LOGIN_405, "Long An district": AFTER_LOGIN_405},
     ),
+    # The open-data API: public data for everyone (each role's answer is checked in
+    # tests/api), the dashboards' figures for the offices covering the area.
+    "api:schema": public_api(),
+    "api:docs": public_api(),
+    "api:province_list": public_api(),
+    "api:province_detail": public_api(
+        **{"Hà Tĩnh": (HA_TINH, PUBLIC_200), "unknown": ("99", each(404))}
+    ),
+    "api:district_list": public_api(),
+    "api:district_detail": public_api(
+        **{"Kỳ Anh": (KY_ANH, PUBLIC_200), "unknown": ("999", each(404))}
+    ),
+    "api:commune_list": public_api(),
+    "api:commune_detail": public_api(
+        **{"Lâm Hợp": (LAM_HOP, PUBLIC_200), "unknown": ("99999", each(404))}
+    ),
+    "api:set_list": public_api(),
+    "api:set_detail": public_api(
+        **{"provincial set": (HATINH_SET, PUBLIC_200), "unknown set": ("NO_SUCH_SET", each(404))}
+    ),
+    "api:assessment_list": public_api(),
+    "api:recognition_list": public_api(),
+    "api:target_list": public_api(),
+    "api:province_dashboard": Rule(
+        {"Hà Tĩnh": code(HA_TINH), "Long An": code(FAR_PROVINCE)},
+        {"Hà Tĩnh": API_HA_TINH_BOARD, "Long An": API_FAR_BOARD},
+        {"Hà Tĩnh": PUBLIC_405, "Long An": PUBLIC_405},
+    ),
+    "api:district_dashboard": Rule(
+        {"Kỳ Anh": code(KY_ANH), "Long An district": code(FAR_DISTRICT)},
+        {"Kỳ Anh": API_KY_ANH_BOARD, "Long An district": API_FAR_BOARD},
+        {"Kỳ Anh": PUBLIC_405, "Long An district": PUBLIC_405},
+    ),
+    "open_data:index": public_api(),
+    "open_data:dictionary": public_api(),
+    "open_data:csv": public_api(
+        **{"assessments": ("assessments", PUBLIC_200), "unknown file": ("secrets", each(404))}
+    ),
+    "open_data:jsonl": public_api(),
     # The admin site's own pages; its model pages follow by suffix (admin_model_rule).
     "admin:index": no_args(STAFF_ONLY(200), STAFF_ONLY(200)),
     # Staff who are logged in already are sent on to the index.
@@ -623,6 +684,9 @@ ADMIN_EXCEPTIONS = {
     # A login lock is read and lifted (deleted), never written (communes.lockouts).
     ("axes_accessattempt", "add"): (STAFF_ONLY(403), STAFF_ONLY(403)),
     ("axes_accessattempt", "change"): (STAFF_ONLY(200), STAFF_ONLY(403)),
+    # An API token is issued, read and revoked, never edited or deleted (api.admin).
+    ("api_apitoken", "change"): (STAFF_ONLY(200), STAFF_ONLY(403)),
+    ("api_apitoken", "delete"): (STAFF_ONLY(403), STAFF_ONLY(403)),
 }
 
 ADMIN_MODELS = {
@@ -648,6 +712,7 @@ SCOPED_ADMIN_MODELS = {
     AssessmentEvent,
     User,  # communes.user_admin
     AccessAttempt,  # communes.lockouts: the locks of the accounts the admin manages
+    ApiToken,  # api.admin: the tokens of the accounts the admin manages
 }
 FAR_OBJECT = {
     "change": (404, 404),
