@@ -1,8 +1,10 @@
 """API tokens in the admin: issued for an account, shown once, revoked by an action.
 
-A province's administrator issues and revokes tokens only for the accounts they manage (those
-bound to a unit of their province, and their own): the same accounts the user admin shows them
-(communes.user_admin)."""
+A province's administrator issues and revokes tokens only for the accounts they manage and their
+own: the same accounts the user admin shows them (communes.admin_scope.manageable_accounts:
+bound inside their province, neither superuser nor staff). A token for an account above them
+(a superuser bound to one of their communes, another administrator) would let them read what
+that account reads: the takeover of issue 12 by another door."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from communes.admin_forms import RefusedFormIs400Mixin
-from communes.models import Membership
-from communes.selectors import scope_for, scoped
+from communes.admin_scope import manageable_accounts
+from communes.selectors import scope_for
 
 from . import services
 from .models import ApiToken
@@ -26,8 +28,8 @@ def accounts_for(user):
     """The accounts whose tokens ``user`` (an administrator) manages."""
     if scope_for(user).everything:
         return User.objects.all()
-    inside = scoped(user, Membership.objects.all()).values("user_id")
-    return User.objects.filter(Q(pk__in=inside) | Q(pk=user.pk))
+    managed = manageable_accounts(user).values("pk")
+    return User.objects.filter(Q(pk__in=managed) | Q(pk=user.pk))
 
 
 class IssueTokenForm(forms.ModelForm):

@@ -113,7 +113,7 @@ def public_assessments():
         .order_by("assessment_id")
         .values("assessment_id")
         .annotate(
-            met=Count("pk", filter=Q(status=ResultStatus.MET)),
+            met=Count("pk", filter=Q(status=ResultStatus.MET, criterion__is_placeholder=False)),
             basically_met=Count("pk", filter=Q(status=ResultStatus.BASICALLY_MET)),
         )
         .values_list("assessment_id", "met", "basically_met")

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 
 from communes.enums import CommuneKind
 from communes.models import Commune, District, Province
+from communes.selectors import unit_for_address
 from criteria.enums import SetLevel, Title
 from criteria.models import CriteriaSet
 
@@ -57,10 +58,23 @@ class AreaFilterForm(FilterForm):
         code = self.cleaned_data.get(name)
         if not code:
             return None
-        unit = model.objects.filter(code=code).first()
+        unit = unit_for_address(model, code, on=self._as_of())
         if unit is None:
             raise forms.ValidationError(message % {"code": code})
         return unit
+
+    def _as_of(self):
+        """The day that resolves a code (a code names a unit only with a date: 18838 is Xã Lâm
+        Hợp until 30/06/2025, Xã Kỳ Lạc since): the request's ``as_of`` where the resource has
+        one and it is valid, else today. Read here because the unit fields are cleaned before
+        ``as_of``."""
+        field = self.fields.get("as_of")
+        if field is None:
+            return None
+        try:
+            return field.clean(self.data.get("as_of"))
+        except forms.ValidationError:
+            return None
 
     def clean_province(self):
         return self._unit(Province, "province", _("There is no province with the code %(code)s."))

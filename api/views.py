@@ -6,6 +6,7 @@ dashboards are for the users whose subtree covers the area (reports.access), 404
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils.cache import patch_vary_headers
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from communes.enums import PUBLIC_ASSESSMENT_STATUSES
 from communes.models import Commune, District, Province
+from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
 from criteria.models import (
     Assessment,
@@ -97,10 +99,30 @@ class ProvinceList(ApiMixin, generics.ListAPIView):
     queryset = Province.objects.all()
 
 
-class ProvinceDetail(ApiMixin, generics.RetrieveAPIView):
+class DatedUnitDetail(ApiMixin, generics.RetrieveAPIView):
+    """One unit by its code, as its page shows it: a code names a unit only with a date
+    (18838 is Xã Lâm Hợp until 30/06/2025 and Xã Kỳ Lạc since), so ``?on=YYYY-MM-DD`` chooses
+    the day (default today); a code no unit holds that day gives its last unit that had
+    ended by then (communes.selectors.unit_for_address), and none at all is a 404."""
+
+    lookup_field = "code"
+
+    def get_object(self):
+        try:
+            day = parse_date(self.request.query_params.get("on") or "")
+        except ValueError:
+            day = None
+        if day is None and self.request.query_params.get("on"):
+            raise exceptions.ValidationError({"on": [_("Enter a valid date.")]})
+        unit = unit_for_address(self.get_queryset(), self.kwargs["code"], on=day)
+        if unit is None:
+            raise exceptions.NotFound
+        return unit
+
+
+class ProvinceDetail(DatedUnitDetail):
     serializer_class = serializers.ProvinceSerializer
     queryset = Province.objects.all()
-    lookup_field = "code"
 
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.DistrictFilterForm)))
@@ -120,10 +142,9 @@ class DistrictList(ApiMixin, generics.ListAPIView):
         return districts
 
 
-class DistrictDetail(ApiMixin, generics.RetrieveAPIView):
+class DistrictDetail(DatedUnitDetail):
     serializer_class = serializers.DistrictSerializer
     queryset = District.objects.select_related("province")
-    lookup_field = "code"
 
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.UnitFilterForm)))
@@ -147,10 +168,9 @@ class CommuneList(ApiMixin, generics.ListAPIView):
         return communes
 
 
-class CommuneDetail(ApiMixin, generics.RetrieveAPIView):
+class CommuneDetail(DatedUnitDetail):
     serializer_class = serializers.CommuneSerializer
     queryset = Commune.objects.select_related("province", "district")
-    lookup_field = "code"
 
 
 # -- Criteria sets --------------------------------------------------------------------------------
@@ -308,6 +328,13 @@ DASHBOARD_PARAMETERS = [
 ]
 
 
+def _requested_day(request):
+    try:
+        return parse_date(request.query_params.get("as_of") or "")
+    except ValueError:
+        return None
+
+
 class DashboardView(ApiMixin, APIView):
     """The figures of a district or province dashboard, for users whose subtree covers the
     area (reports.access: 404 outside it, 403 inside it for a smaller subtree; anonymous
@@ -324,7 +351,10 @@ class DashboardView(ApiMixin, APIView):
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated
         try:
-            self.unit = type(self).find(request.user, code)
+            # A code names an area only with a date (42 is the old Hà Tĩnh until 30/06/2025
+            # and the new one since): the one valid on the requested day, as on the page. A
+            # malformed day is refused later by the filter form with its message.
+            self.unit = type(self).find(request.user, code, on=_requested_day(request))
         except access.PartOfArea as refusal:
             raise exceptions.PermissionDenied(
                 _(

@@ -12,7 +12,7 @@ from communes.enums import AssessmentStatus, Role
 from communes.models import Commune, District, Province
 from criteria import workflow
 from criteria.models import CriteriaSet
-from tests.factories import make_assessment, make_user
+from tests.factories import legacy_unit, make_assessment, make_user
 
 User = get_user_model()
 
@@ -39,13 +39,13 @@ def users(db):
         "anonymous": None,
         "commune": User.objects.get(username="lamhop"),
         "other_commune": make_user(
-            "kylac", role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code=KY_LAC)
+            "kylac", role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, KY_LAC)
         ),
         "district": User.objects.get(username="kyanh"),
         "province": User.objects.get(username="hatinh"),
         "admin": User.objects.get(username="admin"),
         "province_admin": make_user(
-            "hatinh-admin", role=Role.ADMIN, unit=Province.objects.get(code=HA_TINH)
+            "hatinh-admin", role=Role.ADMIN, unit=legacy_unit(Province, HA_TINH)
         ),
     }
 
@@ -73,12 +73,12 @@ def drafts(db):
     """A draft of Lâm Hợp (by its official) and one of a Long An commune: private rows."""
     near = workflow.start_assessment(
         user=User.objects.get(username="lamhop"),
-        unit=Commune.objects.get(code=LAM_HOP),
+        unit=legacy_unit(Commune, LAM_HOP),
         criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
         assessed_on=datetime.date(2020, 10, 15),
     )
     far = make_assessment(
-        unit=Commune.objects.get(code=FAR_COMMUNE),
+        unit=legacy_unit(Commune, FAR_COMMUNE),
         criteria_set=CriteriaSet.objects.get(code=NATIONAL_SET),
         status=AssessmentStatus.DRAFT,
     )
@@ -86,4 +86,4 @@ def drafts(db):
 
 
 def ky_anh():
-    return District.objects.get(code=KY_ANH)
+    return legacy_unit(District, KY_ANH)

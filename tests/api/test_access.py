@@ -113,7 +113,12 @@ def test_assessments_follow_the_subtree_rule(clients, drafts):
 
 
 def test_anonymous_answer_has_no_private_field(clients, drafts):
-    rows = clients["anonymous"].get("/api/v1/assessments/", {"commune": LAM_HOP}).json()
+    # A code names a unit with a date: Lâm Hợp is 18838 until 30/06/2025.
+    rows = (
+        clients["anonymous"]
+        .get("/api/v1/assessments/", {"commune": LAM_HOP, "as_of": "2025-06-30"})
+        .json()
+    )
     assert rows["results"]
     for row in rows["results"]:
         assert row["is_public"] is True

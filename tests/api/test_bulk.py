@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from communes.enums import PUBLIC_ASSESSMENT_STATUSES
 from communes.models import Commune
 from criteria.models import Assessment, CriterionResult, Recognition
-from tests.factories import make_recognition
+from tests.factories import legacy_unit, make_recognition
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_results_csv_is_every_result_of_a_public_assessment(client, drafts):
 
 def test_recognitions_csv_neutralises_formulas(client):
     make_recognition(
-        unit=Commune.objects.get(code="18838"),
+        unit=legacy_unit(Commune, "18838"),
         authority='=HYPERLINK("http://evil.example","UBND")',
         decision_number="+1/QĐ",
         revoked_on="2024-01-01",

@@ -12,6 +12,7 @@ from django.test import Client
 from communes.models import District, Province
 from criteria.models import Assessment, Recognition
 from reports import dashboard
+from tests.factories import legacy_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +106,7 @@ FILTERS = [
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: "-".join(f.values()))
 def test_province_figures_equal_the_dashboard(admin_api, filters):
     for code in DEMO_PROVINCES:
-        province = Province.objects.get(code=code)
+        province = legacy_unit(Province, code)
         board = dashboard.province_dashboard(
             province,
             set_code=filters.get("set", ""),

@@ -7,6 +7,7 @@ from api.models import ApiToken
 from api.services import hash_key, issue_token, revoke_tokens
 from communes.enums import Role
 from communes.models import Commune
+from tests.factories import legacy_unit
 
 from .conftest import FAR_COMMUNE, KY_ANH
 
@@ -84,7 +85,7 @@ def test_the_admin_revokes_tokens(users, admin_client):
 def test_a_province_admin_issues_tokens_only_inside_its_province(users):
     from tests.factories import make_user
 
-    far_user = make_user(role=Role.COMMUNE_OFFICIAL, unit=Commune.objects.get(code=FAR_COMMUNE))
+    far_user = make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, FAR_COMMUNE))
     admin = users["province_admin"]
     admin.is_staff = True
     admin.save()
@@ -104,3 +105,26 @@ def test_a_province_admin_issues_tokens_only_inside_its_province(users):
         t.name for t in client.get("/admin/api/apitoken/").context["cl"].result_list
     ]
     assert far_token.prefix not in listing
+
+
+@pytest.mark.parametrize("power", ["is_superuser", "is_staff"])
+def test_a_province_admin_cannot_issue_a_token_for_an_account_above_it(users, power):
+    """A superuser or another administrator bound to one of its communes is not an account
+    the province's administrator manages (communes.admin_scope.manageable_accounts): a token
+    for it would read what that account reads."""
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import make_user
+
+    above = make_user(role=Role.COMMUNE_OFFICIAL, unit=legacy_unit(Commune, "18838"))
+    setattr(above, power, True)
+    above.save()
+    admin = users["province_admin"]
+    admin.is_staff = True
+    admin.save()
+    admin.user_permissions.set(Permission.objects.filter(content_type__app_label="api"))
+    client = Client()
+    client.force_login(admin)
+    refused = client.post("/admin/api/apitoken/add/", {"user": above.pk, "name": "x"})
+    assert refused.status_code == 400
+    assert not ApiToken.objects.filter(user=above).exists()
