@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from communes.admin_forms import RefusedFormIs400Mixin
+from communes.admin_forms import MissingObjectIs404Mixin, RefusedFormIs400Mixin
 from communes.admin_scope import manageable_accounts
 from communes.selectors import scope_for
 
@@ -39,7 +39,7 @@ class IssueTokenForm(forms.ModelForm):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(RefusedFormIs400Mixin, admin.ModelAdmin):
+class ApiTokenAdmin(MissingObjectIs404Mixin, RefusedFormIs400Mixin, admin.ModelAdmin):
     list_display = ["name", "user", "prefix", "created_at", "created_by", "revoked_at"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username", "prefix"]
