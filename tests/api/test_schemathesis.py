@@ -10,6 +10,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -32,6 +34,22 @@ def test_every_endpoint_is_in_the_schema():
     assert len(OPERATIONS) == 13
 
 
+@pytest.fixture
+def connection_kept_open():
+    """The WSGI application sends request_started and request_finished, whose
+    close_old_connections would close the test transaction's connection on PostgreSQL (inside
+    the atomic block autocommit differs from its setting); Django's test client disconnects it
+    the same way around each request."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
+
+
+@pytest.mark.usefixtures("connection_kept_open")
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.label)
 @pytest.mark.parametrize("caller", ["anonymous", "token"])
 def test_answers_match_the_schema(operation, caller, django_user_model):

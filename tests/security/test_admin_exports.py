@@ -45,7 +45,8 @@ def _booby_trap(model):
     if model is Village:
         obj = make_village(commune=legacy_unit(Commune, "18850"), name="x")
     else:
-        obj = model.objects.filter(code={Province: "42", District: "447"}.get(model, "18850"))[0]
+        # The unit of the pre-2025 map: since 01/07/2025 code 42 also names the new Hà Tĩnh.
+        obj = legacy_unit(model, {Province: "42", District: "447"}.get(model, "18850"))
     model.objects.filter(pk=obj.pk).update(name=FORMULA)
     return obj
 
