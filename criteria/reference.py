@@ -135,6 +135,46 @@ SETS: dict[str, SetMeta] = {
 }
 
 
+# --- Legal effective dates ---------------------------------------------------------------------
+# Only the dates the reference gives (ntm-criteria.md §0, ntm-criteria-2026.md A.1). For QĐ 318,
+# 319 and 320 the reference gives one date, the day they were signed (08/03/2022), and no other
+# effective date or transition rule; that date is used and the set page says so. A set whose
+# decision is not known (Hà Tĩnh's) or whose date the reference omits (the ward standards) has
+# none: it is offered from its period start and its page says the date is not known.
+_SIGNED_08_03_2022 = (
+    "Ngày ký {decision} (08/03/2022), ngày duy nhất tài liệu tham chiếu ghi cho quyết định "
+    "này; tài liệu không nêu ngày hiệu lực khác hay quy định chuyển tiếp."
+)
+EFFECTIVE: dict[str, tuple[str | None, str]] = {
+    "NTM_XA_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 318/QĐ-TTg")),
+    "NTMNC_XA_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 318/QĐ-TTg")),
+    "NTM_KIEUMAU_XA_2021_2025": (
+        "2022-03-08",
+        _SIGNED_08_03_2022.format(decision="QĐ 319/QĐ-TTg"),
+    ),
+    "NTM_XA_2016_2020": (
+        "2016-12-01",
+        "QĐ 1980/QĐ-TTg ngày 17/10/2016, có hiệu lực từ 01/12/2016 (nguồn thứ cấp).",
+    ),
+    "HATINH_NTM_XA_2017_2020": (
+        None,
+        "Chưa rõ: số quyết định của tỉnh chưa tìm thấy nên chưa có ngày hiệu lực; bộ được "
+        "dùng trong giai đoạn 2017–2020.",
+    ),
+    "PHUONG_TIEU_CHUAN_2016_2025": (
+        None,
+        "Chưa rõ: tài liệu tham chiếu không ghi ngày hiệu lực của NQ 1211/2016/UBTVQH13; "
+        "thay thế từ 01/01/2026 bởi NQ 112/2025/UBTVQH15.",
+    ),
+    "NTM_HUYEN_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 320/QĐ-TTg")),
+    "NTM_XA_2026_2030": (
+        "2026-02-15",
+        "QĐ 51/2025/QĐ-TTg ngày 29/12/2025, có hiệu lực từ 15/02/2026 (nguồn thứ cấp: "
+        "vneconomy.vn).",
+    ),
+}
+
+
 # --- Conditions of the recognition procedure ------------------------------------------------
 # QĐ 18/2022/QĐ-TTg, Điều 4 (reference §8.1, VERIFIED-SECONDARY through langngheviet.com.vn and
 # lawnet.vn): a commune is recognised NTM, NTM nâng cao or model when it (1) fully meets the set,
@@ -588,6 +628,8 @@ def build_fixture(reference_dir: Path) -> list[dict]:
                     "legal_basis": raw.get("legal_basis") or "",
                     "valid_from": meta.valid_from,
                     "valid_to": meta.valid_to,
+                    "effective_from": EFFECTIVE[code][0],
+                    "effective_source": EFFECTIVE[code][1],
                     "province": [meta.province] if meta.province else None,
                     "prerequisite": [meta.prerequisite] if meta.prerequisite else None,
                     "declared_criteria_count": meta.declared_criteria,
