@@ -7,9 +7,10 @@ villages per commune.
 
 The history crosses the 2025 merger (default 2020–2026): a round dated before 01/07/2025 is
 held by the communes of the old map, a later one by the communes of the 34 provinces, each
-against the set in force that day (QĐ 318 from 08/03/2022, the 2026–2030 set from 15/02/2026). A new commune starts
-from its predecessors' last state: a criterion counts as met only when every predecessor met
-it (the merger's title rule, README "History that follows the commune").
+against the set in force that day (QĐ 318 from 08/03/2022, the 2026–2030 set from
+15/02/2026). A new commune starts from its predecessors' last state: a criterion counts as
+met only when every predecessor met it (the merger's title rule, README "History that
+follows the commune").
 
 Generated data is written with ``bulk_create`` only: it has **no audit history**
 (django-simple-history records nothing for bulk inserts) and no workflow events. Every
