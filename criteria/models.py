@@ -207,7 +207,11 @@ class CriteriaSet(models.Model):
 
     def in_force(self) -> InForce:
         """This set's window, computed against every set of its kind and its own newer
-        versions (one query)."""
+        versions (one query, then kept on the instance: an import checks every row against
+        the same set)."""
+        cached = getattr(self, "_in_force", None)
+        if cached is not None:
+            return cached
         related = CriteriaSet.objects.filter(
             Q(level=self.level, title=self.title, province_id=self.province_id)
             | Q(previous_version_id=self.pk)
@@ -221,7 +225,8 @@ class CriteriaSet(models.Model):
             "valid_to",
             "previous_version",
         )
-        return in_force_windows([*related, self])[self.pk]
+        self._in_force = in_force_windows([*related, self])[self.pk]
+        return self._in_force
 
     def covers(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -670,6 +675,14 @@ class Assessment(UnitBound):
         help_text=_("E.g. a merged commune re-assessed on the previous period's set."),
     )
     is_imported = models.BooleanField(_("imported"), default=False)
+    date_uncertain = models.BooleanField(
+        _("date not given by the source"),
+        default=False,
+        help_text=_(
+            "The source gives no exact date (e.g. “by the end of 2023”): the date stored is "
+            "a stand-in, and public pages say so."
+        ),
+    )
     import_source = models.CharField(_("imported from"), max_length=300, blank=True)
     # Optimistic locking: each save increments it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -872,6 +885,14 @@ class Recognition(UnitBound):
     note = models.TextField(_("note"), blank=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    date_uncertain = models.BooleanField(
+        _("date not given by the source"),
+        default=False,
+        help_text=_(
+            "The source gives no exact date (e.g. “by the end of 2023”): the date stored is "
+            "a stand-in, and public pages say so."
+        ),
+    )
 
     objects = RecognitionQuerySet.as_manager()
     history = HistoricalRecords()
