@@ -15,6 +15,7 @@ however plausible ("≥ 98% (recalled)"), becomes no threshold at all: the porta
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -591,6 +592,42 @@ def _conditions(raw: dict) -> list[dict]:
     ]
 
 
+def _notes_2026(reference_dir: Path) -> list[str]:
+    """What the third reference note verifies about QĐ 51/2025/QĐ-TTg beyond the base one:
+    the decision's title and signer, its three annexes and the final numbering of the commune
+    groups (the mid-2025 draft numbered them the other way round: the addendum says not to
+    use it), in Vietnamese for the set page."""
+    path = reference_dir / "ntm-criteria-2026.json"
+    if not path.exists():
+        return []
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    found = next((x for x in raw["sets"] if x["code"] == "NTM_XA_2026_2030"), None)
+    if found is None:
+        return []
+    basis = found["legal_basis"]
+    lines = [
+        f"Văn bản: {basis['title']['value']}, số {basis['number']['value']}, ngày "
+        f"{datetime.date.fromisoformat(basis['date']['value']):%d/%m/%Y}; "
+        f"{basis['issuer']['value']}.",
+    ]
+    annexes = basis["annexes"]["value"]
+    for name, title in annexes.items():
+        known = " (nội dung chưa có văn bản gốc)" if name != "Phụ lục I" else ""
+        lines.append(f"{name}: {title}{known}.")
+    groups = found["commune_groups"]
+    for n in (1, 2, 3):
+        lines.append(f"Nhóm {n}: {groups[f'nhom_{n}']['definition']}.")
+    lines.append(
+        "Cách đánh số nhóm theo văn bản ban hành; bản dự thảo giữa năm 2025 đánh số ngược lại "
+        "và không được dùng."
+    )
+    lines.append(
+        "47 chỉ tiêu và mức đạt theo từng nhóm xã (Phụ lục I): chưa có văn bản gốc; quản trị "
+        "viên bổ sung từ văn bản bằng tệp bộ tiêu chí (một phiên bản mới nếu bộ đã có đánh giá)."
+    )
+    return lines
+
+
 def build_fixture(reference_dir: Path) -> list[dict]:
     sets = load_reference(Path(reference_dir))
     rows: list[dict] = []
@@ -607,6 +644,8 @@ def build_fixture(reference_dir: Path) -> list[dict]:
 
         addendum = raw.get("addendum", {})
         notes = [meta.note]
+        if code == "NTM_XA_2026_2030":
+            notes += _notes_2026(Path(reference_dir))
         if raw.get("conditions") and code != "NTM_KIEUMAU_XA_2021_2025":
             notes += [
                 f"{c['code']}: {c['name_vi']} [{c['verification']}]" for c in raw["conditions"]
