@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communes.enums import CommuneGroup
+from communes.enums import CommuneGroup, CommuneKind
 from communes.selectors import communes_for_user
 from reports.cache import record_change
 
@@ -135,6 +135,11 @@ def import_commune_groups(
         if commune is None and row.code:
             row.errors.append(
                 _("No commune with the code %(code)s today within your area.") % {"code": row.code}
+            )
+        if commune is not None and commune.kind != CommuneKind.COMMUNE:
+            # The NTM sets, and so the groups of QĐ 51/2025, are for xã only.
+            row.errors.append(
+                _("%(name)s is not a xã: commune groups are for xã only.") % {"name": commune.name}
             )
         if commune is not None:
             row.name = commune.name

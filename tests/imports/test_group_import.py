@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from communes.enums import Role
+from communes.enums import CommuneKind, Role
 from criteria.imports.errors import ImportFileError
 from criteria.imports.groups import import_commune_groups
 from tests.factories import make_commune, make_province, make_user
@@ -122,3 +122,14 @@ def test_views_upload_preview_confirm_and_outsider(client, area):
     assert client.get(upload.url).status_code == 404
     client.force_login(make_user(role=Role.PROVINCE_OFFICE, unit=area[0]))
     assert client.get(reverse("imports:group_upload")).status_code == 403
+
+
+def test_a_ward_gets_no_commune_group(area):
+    province, _communes, admin = area
+    ward = make_commune(province=province, kind=CommuneKind.WARD, name="Phường Thử")
+    with translation.override("vi"):
+        preview = run(admin, csv(f"{ward.code},1"), apply=True)
+    (row,) = preview.errors
+    assert "không phải là xã" in " ".join(row.errors)
+    ward.refresh_from_db()
+    assert ward.commune_group is None
