@@ -46,8 +46,7 @@ def criteria_sets():
 
 
 def criteria_set_detail(code: str) -> CriteriaSet:
-    """A set with its criteria, indicators, thresholds and newer versions prefetched (a fixed
-    5 queries).
+    """A set with its criteria, indicators and thresholds prefetched (a fixed 4 queries).
     Raises CriteriaSet.DoesNotExist."""
     thresholds = Threshold.objects.select_related("province").order_by(
         "scope", "region", "commune_group", "province__code", "year"
@@ -56,7 +55,7 @@ def criteria_set_detail(code: str) -> CriteriaSet:
     criteria = Criterion.objects.prefetch_related(Prefetch("indicators", queryset=indicators))
     return (
         CriteriaSet.objects.select_related("province", "prerequisite", "previous_version")
-        .prefetch_related(Prefetch("criteria", queryset=criteria), "next_versions")
+        .prefetch_related(Prefetch("criteria", queryset=criteria))
         .get(code=code)
     )
 
