@@ -70,6 +70,9 @@ class AssessmentStatus(models.TextChoices):
     APPRAISED = "appraised", _("Appraised by the province")
     RECOGNISED = "recognised", _("Recognised")
     APPROVED = "approved", _("Approved historical data")
+    # Progress a commune (or district) announced, taken from a public source: shown as
+    # reported, never as checked by a district, and outside the workflow (no inbox lists it).
+    REPORTED = "reported", _("Reported by the unit, not verified")
 
 
 # Assessments the public overview may show: checked by a district or brought in by an admin
@@ -79,6 +82,7 @@ PUBLIC_ASSESSMENT_STATUSES = (
     AssessmentStatus.APPRAISED,
     AssessmentStatus.RECOGNISED,
     AssessmentStatus.APPROVED,
+    AssessmentStatus.REPORTED,
 )
 
 

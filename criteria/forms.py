@@ -81,14 +81,18 @@ class StartAssessmentForm(forms.Form):
         initial=True,
     )
 
-    def __init__(self, *args, sets, **kwargs):
+    def __init__(self, *args, sets, initial_set=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["criteria_set"].queryset = sets
+        if initial_set is not None:
+            self.fields["criteria_set"].initial = initial_set.pk
 
     def clean(self):
         data = super().clean()
         chosen, day = data.get("criteria_set"), data.get("assessed_on")
-        if chosen and day and not chosen.covers(day):
+        # Offered only while in force: from its legal effective date until the next set of
+        # its kind takes effect (CriteriaSet.in_force).
+        if chosen and day and not chosen.in_force().contains(day):
             self.add_error(
                 "assessed_on",
                 _("The set “%(set)s” does not apply on this date.") % {"set": chosen.display_name},

@@ -1,15 +1,16 @@
 """A realistic, reproducible national history of assessments, for benchmarks and load tests.
 
 ``generate_history`` builds, on top of the administrative units, public assessments of every
-rural commune (xã) against the national NTM set valid at each date, two rounds a year, with
+rural commune (xã) against the national NTM set in force at each date, two rounds a year, with
 plausible progress; the recognitions and targets that follow from those results; and a few
 villages per commune.
 
 The history crosses the 2025 merger (default 2020–2026): a round dated before 01/07/2025 is
 held by the communes of the old map, a later one by the communes of the 34 provinces, each
-against the set valid that day (the 2026–2030 set from 15/02/2026). A new commune starts
-from its predecessors' last state: a criterion counts as met only when every predecessor met
-it (the merger's title rule, README "History that follows the commune").
+against the set in force that day (QĐ 318 from 08/03/2022, the 2026–2030 set from
+15/02/2026). A new commune starts from its predecessors' last state: a criterion counts as
+met only when every predecessor met it (the merger's title rule, README "History that
+follows the commune").
 
 Generated data is written with ``bulk_create`` only: it has **no audit history**
 (django-simple-history records nothing for bulk inserts) and no workflow events. Every
@@ -55,6 +56,7 @@ from .models import (
     IndicatorValue,
     Recognition,
     Target,
+    in_force_windows,
 )
 from .services import load_criteria_fixture
 
@@ -123,9 +125,12 @@ def round_dates(*, years: int, end_year: int) -> list[datetime.date]:
 def _rounds(*, years: int, end_year: int) -> list[_Round]:
     sets = list(CriteriaSet.objects.filter(code__in=SET_CODES).order_by("valid_from"))
     criteria = {s.pk: list(s.criteria.order_by("number")) for s in sets}
+    # The set in force that day (from its legal effective date until the next one's), as the
+    # assessment start form offers it.
+    windows = in_force_windows(sets)
     rounds = []
     for day in round_dates(years=years, end_year=end_year):
-        valid = [s for s in sets if s.covers(day)]
+        valid = [s for s in sets if windows[s.pk].contains(day)]
         if valid:
             rounds.append(_Round(day=day, criteria_set=valid[-1], criteria=criteria[valid[-1].pk]))
     return rounds

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -46,6 +47,58 @@ class CriteriaSetQuerySet(models.QuerySet):
     def for_level(self, level: str):
         return self.filter(level=level)
 
+    def in_force_on(self, day: datetime.date):
+        """The sets offered for a new assessment dated ``day`` (see ``in_force_windows``).
+        Two queries: the windows need every set of the same kind."""
+        windows = in_force_windows(CriteriaSet.objects.all())
+        return self.filter(pk__in=[pk for pk, window in windows.items() if window.contains(day)])
+
+
+@dataclass(frozen=True)
+class InForce:
+    """When a set is offered for new assessments (see ``in_force_windows``)."""
+
+    start: datetime.date | None
+    end: datetime.date | None
+    replaced: bool = False
+
+    def contains(self, day: datetime.date) -> bool:
+        return (
+            not self.replaced
+            and (self.start is None or self.start <= day)
+            and (self.end is None or day <= self.end)
+        )
+
+
+def in_force_windows(sets) -> dict[int, InForce]:
+    """{set pk: InForce} for ``sets`` (all sets of each kind must be among them).
+
+    A set with a legal effective date is in force from that date until the day before the
+    next set of its kind (level, title, province) with a legal effective date takes effect,
+    else until its period end. Why the successor and not the period end: a set stays the law
+    until the next one takes effect (QĐ 1980/QĐ-TTg still applied on 01/01/2022, QĐ 318/QĐ-TTg
+    from 08/03/2022). A set whose effective date the source does not give keeps its period
+    (valid_from–valid_to): no succession is guessed for it. A set replaced by a newer version
+    of itself is never offered again."""
+    sets = list(sets)
+    replaced = {s.previous_version_id for s in sets if s.previous_version_id}
+    kinds: dict[tuple, list] = {}
+    windows = {}
+    for s in sets:
+        if s.effective_from is None or s.pk in replaced:
+            windows[s.pk] = InForce(s.in_force_from, s.valid_to, replaced=s.pk in replaced)
+        else:
+            kinds.setdefault((s.level, s.title, s.province_id), []).append(s)
+    for members in kinds.values():
+        members.sort(key=lambda s: s.effective_from)
+        for i, s in enumerate(members):
+            later = [
+                m.effective_from for m in members[i + 1 :] if m.effective_from > s.effective_from
+            ]
+            end = later[0] - datetime.timedelta(days=1) if later else s.valid_to
+            windows[s.pk] = InForce(s.effective_from, end)
+    return windows
+
 
 class CriteriaSetManager(models.Manager.from_queryset(CriteriaSetQuerySet)):
     def get_by_natural_key(self, code):
@@ -62,6 +115,32 @@ class CriteriaSet(models.Model):
     legal_basis = models.TextField(_("legal basis"), blank=True)
     valid_from = models.DateField(_("period start"), null=True, blank=True)
     valid_to = models.DateField(_("period end"), null=True, blank=True)
+    effective_from = models.DateField(
+        _("legal effective date"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The date the decision takes effect, as its source gives it. Empty when the "
+            "source gives none: the set is then offered from its period start."
+        ),
+    )
+    effective_source = models.TextField(
+        _("source of the effective date"),
+        blank=True,
+        help_text=_("Where the effective date comes from, or why it is not known."),
+    )
+    previous_version = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_versions",
+        verbose_name=_("previous version"),
+        help_text=_(
+            "The set this one replaces: a set used by assessments is never edited, an "
+            "administrator imports a new version instead."
+        ),
+    )
     province = models.ForeignKey(
         Province,
         on_delete=models.PROTECT,
@@ -120,6 +199,34 @@ class CriteriaSet(models.Model):
     def display_name(self):
         """The short name, in the page's language on English pages (criteria.names)."""
         return localized_short_name(self.short_name) or self.name
+
+    @property
+    def in_force_from(self) -> datetime.date | None:
+        """The first day the set may be used for a new assessment."""
+        return self.effective_from or self.valid_from
+
+    def in_force(self) -> InForce:
+        """This set's window, computed against every set of its kind and its own newer
+        versions (one query, then kept on the instance: an import checks every row against
+        the same set)."""
+        cached = getattr(self, "_in_force", None)
+        if cached is not None:
+            return cached
+        related = CriteriaSet.objects.filter(
+            Q(level=self.level, title=self.title, province_id=self.province_id)
+            | Q(previous_version_id=self.pk)
+        ).only(
+            "pk",
+            "level",
+            "title",
+            "province",
+            "effective_from",
+            "valid_from",
+            "valid_to",
+            "previous_version",
+        )
+        self._in_force = in_force_windows([*related, self])[self.pk]
+        return self._in_force
 
     def covers(self, day: datetime.date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
@@ -568,6 +675,14 @@ class Assessment(UnitBound):
         help_text=_("E.g. a merged commune re-assessed on the previous period's set."),
     )
     is_imported = models.BooleanField(_("imported"), default=False)
+    date_uncertain = models.BooleanField(
+        _("date not given by the source"),
+        default=False,
+        help_text=_(
+            "The source gives no exact date (e.g. “by the end of 2023”): the date stored is "
+            "a stand-in, and public pages say so."
+        ),
+    )
     import_source = models.CharField(_("imported from"), max_length=300, blank=True)
     # Optimistic locking: each save increments it; a save based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -770,6 +885,14 @@ class Recognition(UnitBound):
     note = models.TextField(_("note"), blank=True)
     revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     revocation_reason = models.TextField(_("revocation reason"), blank=True)
+    date_uncertain = models.BooleanField(
+        _("date not given by the source"),
+        default=False,
+        help_text=_(
+            "The source gives no exact date (e.g. “by the end of 2023”): the date stored is "
+            "a stand-in, and public pages say so."
+        ),
+    )
 
     objects = RecognitionQuerySet.as_manager()
     history = HistoricalRecords()

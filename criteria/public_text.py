@@ -24,14 +24,18 @@ _VIETNAMESE = re.compile(
     r"[àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ]", re.IGNORECASE
 )
 _WORD = re.compile(r"[A-Za-z]{2,}")
+# A legal reference ("NĐ 351/2025/NĐ-CP", "QĐ 51/2025/QĐ-TTg") carries a Đ without making an
+# English remark Vietnamese.
+_LEGAL_REFERENCE = re.compile(r"\b(?:NĐ|QĐ|NQ|TT|CV|KH)\b[\s-]*[\w/.-]*", re.IGNORECASE)
 
 
 def _is_english(sentence: str) -> bool:
-    """A sentence of four words or more without one Vietnamese letter: a research remark in
+    """A sentence of three words or more without one Vietnamese letter: a research remark in
     English. Addresses and bare legal references ("QĐ 1980/QĐ-TTg") have a Đ or few words."""
     if "://" in sentence:
         return False
-    return len(_WORD.findall(sentence)) >= 4 and not _VIETNAMESE.search(sentence)
+    words = _LEGAL_REFERENCE.sub(" ", sentence)
+    return len(_WORD.findall(words)) >= 3 and not _VIETNAMESE.search(words)
 
 
 def public_text(text: str | None) -> str:

@@ -15,6 +15,7 @@ however plausible ("≥ 98% (recalled)"), becomes no threshold at all: the porta
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -131,6 +132,46 @@ SETS: dict[str, SetMeta] = {
             "10 tiêu chí, 47 chỉ tiêu, ngưỡng theo 3 nhóm xã. Danh mục chỉ tiêu và ngưỡng "
             "(Phụ lục I) chưa có văn bản gốc."
         ),
+    ),
+}
+
+
+# --- Legal effective dates ---------------------------------------------------------------------
+# Only the dates the reference gives (ntm-criteria.md §0, ntm-criteria-2026.md A.1). For QĐ 318,
+# 319 and 320 the reference gives one date, the day they were signed (08/03/2022), and no other
+# effective date or transition rule; that date is used and the set page says so. A set whose
+# decision is not known (Hà Tĩnh's) or whose date the reference omits (the ward standards) has
+# none: it is offered from its period start and its page says the date is not known.
+_SIGNED_08_03_2022 = (
+    "Ngày ký {decision} (08/03/2022), ngày duy nhất tài liệu tham chiếu ghi cho quyết định "
+    "này; tài liệu không nêu ngày hiệu lực khác hay quy định chuyển tiếp."
+)
+EFFECTIVE: dict[str, tuple[str | None, str]] = {
+    "NTM_XA_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 318/QĐ-TTg")),
+    "NTMNC_XA_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 318/QĐ-TTg")),
+    "NTM_KIEUMAU_XA_2021_2025": (
+        "2022-03-08",
+        _SIGNED_08_03_2022.format(decision="QĐ 319/QĐ-TTg"),
+    ),
+    "NTM_XA_2016_2020": (
+        "2016-12-01",
+        "QĐ 1980/QĐ-TTg ngày 17/10/2016, có hiệu lực từ 01/12/2016 (nguồn thứ cấp).",
+    ),
+    "HATINH_NTM_XA_2017_2020": (
+        None,
+        "Chưa rõ: số quyết định của tỉnh chưa tìm thấy nên chưa có ngày hiệu lực; bộ được "
+        "dùng trong giai đoạn 2017–2020.",
+    ),
+    "PHUONG_TIEU_CHUAN_2016_2025": (
+        None,
+        "Chưa rõ: tài liệu tham chiếu không ghi ngày hiệu lực của NQ 1211/2016/UBTVQH13; "
+        "thay thế từ 01/01/2026 bởi NQ 112/2025/UBTVQH15.",
+    ),
+    "NTM_HUYEN_2021_2025": ("2022-03-08", _SIGNED_08_03_2022.format(decision="QĐ 320/QĐ-TTg")),
+    "NTM_XA_2026_2030": (
+        "2026-02-15",
+        "QĐ 51/2025/QĐ-TTg ngày 29/12/2025, có hiệu lực từ 15/02/2026 (nguồn thứ cấp: "
+        "vneconomy.vn).",
     ),
 }
 
@@ -551,6 +592,42 @@ def _conditions(raw: dict) -> list[dict]:
     ]
 
 
+def _notes_2026(reference_dir: Path) -> list[str]:
+    """What the third reference note verifies about QĐ 51/2025/QĐ-TTg beyond the base one:
+    the decision's title and signer, its three annexes and the final numbering of the commune
+    groups (the mid-2025 draft numbered them the other way round: the addendum says not to
+    use it), in Vietnamese for the set page."""
+    path = reference_dir / "ntm-criteria-2026.json"
+    if not path.exists():
+        return []
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    found = next((x for x in raw["sets"] if x["code"] == "NTM_XA_2026_2030"), None)
+    if found is None:
+        return []
+    basis = found["legal_basis"]
+    lines = [
+        f"Văn bản: {basis['title']['value']}, số {basis['number']['value']}, ngày "
+        f"{datetime.date.fromisoformat(basis['date']['value']):%d/%m/%Y}; "
+        f"{basis['issuer']['value']}.",
+    ]
+    annexes = basis["annexes"]["value"]
+    for name, title in annexes.items():
+        known = " (nội dung chưa có văn bản gốc)" if name != "Phụ lục I" else ""
+        lines.append(f"{name}: {title}{known}.")
+    groups = found["commune_groups"]
+    for n in (1, 2, 3):
+        lines.append(f"Nhóm {n}: {groups[f'nhom_{n}']['definition']}.")
+    lines.append(
+        "Cách đánh số nhóm theo văn bản ban hành; bản dự thảo giữa năm 2025 đánh số ngược lại "
+        "và không được dùng."
+    )
+    lines.append(
+        "47 chỉ tiêu và mức đạt theo từng nhóm xã (Phụ lục I): chưa có văn bản gốc; quản trị "
+        "viên bổ sung từ văn bản bằng tệp bộ tiêu chí (một phiên bản mới nếu bộ đã có đánh giá)."
+    )
+    return lines
+
+
 def build_fixture(reference_dir: Path) -> list[dict]:
     sets = load_reference(Path(reference_dir))
     rows: list[dict] = []
@@ -567,6 +644,8 @@ def build_fixture(reference_dir: Path) -> list[dict]:
 
         addendum = raw.get("addendum", {})
         notes = [meta.note]
+        if code == "NTM_XA_2026_2030":
+            notes += _notes_2026(Path(reference_dir))
         if raw.get("conditions") and code != "NTM_KIEUMAU_XA_2021_2025":
             notes += [
                 f"{c['code']}: {c['name_vi']} [{c['verification']}]" for c in raw["conditions"]
@@ -588,6 +667,8 @@ def build_fixture(reference_dir: Path) -> list[dict]:
                     "legal_basis": raw.get("legal_basis") or "",
                     "valid_from": meta.valid_from,
                     "valid_to": meta.valid_to,
+                    "effective_from": EFFECTIVE[code][0],
+                    "effective_source": EFFECTIVE[code][1],
                     "province": [meta.province] if meta.province else None,
                     "prerequisite": [meta.prerequisite] if meta.prerequisite else None,
                     "declared_criteria_count": meta.declared_criteria,

@@ -11,15 +11,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune
 from communes.selectors import communes_for_user, scope_for, unit_for_address, unit_scope_q
 
-from .enums import SetLevel
+from .enums import SetLevel, Title
 from .models import (
     Assessment,
     AssessmentEvent,
@@ -31,6 +32,7 @@ from .models import (
     IndicatorValue,
     Recognition,
     Threshold,
+    in_force_windows,
 )
 from .thresholds import applicable_thresholds
 
@@ -52,7 +54,7 @@ def criteria_set_detail(code: str) -> CriteriaSet:
     indicators = Indicator.objects.prefetch_related(Prefetch("thresholds", queryset=thresholds))
     criteria = Criterion.objects.prefetch_related(Prefetch("indicators", queryset=indicators))
     return (
-        CriteriaSet.objects.select_related("province", "prerequisite")
+        CriteriaSet.objects.select_related("province", "prerequisite", "previous_version")
         .prefetch_related(Prefetch("criteria", queryset=criteria))
         .get(code=code)
     )
@@ -118,12 +120,32 @@ def recognition_for_user(user, pk: int) -> Recognition:
 
 
 def startable_sets(commune: Commune, day: datetime.date | None = None) -> QuerySet[CriteriaSet]:
-    """Commune-level sets that are national or the commune's province's own variant, and
-    (when ``day`` is given) cover that date."""
+    """Commune-level sets that are national or the commune's province's own variant and are
+    offered for a new assessment: in force on ``day`` when given (CriteriaSet.in_force), else
+    in force on some day up to today (the form then checks the date typed). Never a set not
+    yet in effect, nor one replaced by a newer version."""
     sets = CriteriaSet.objects.for_level(SetLevel.COMMUNE).filter(
         Q(province__isnull=True) | Q(province_id=commune.province_id)
     )
-    return sets.valid_on(day) if day else sets
+    if day is not None:
+        return sets.in_force_on(day)
+    today = timezone.localdate()
+    windows = in_force_windows(CriteriaSet.objects.all())
+    offered = [
+        pk for pk, w in windows.items() if not w.replaced and (w.start is None or w.start <= today)
+    ]
+    return sets.filter(pk__in=offered)
+
+
+def set_in_force(commune: Commune, day: datetime.date) -> CriteriaSet | None:
+    """The NTM set in force on ``day`` for ``commune``: its province's own variant first,
+    else the national one."""
+    return (
+        startable_sets(commune, day)
+        .filter(title=Title.NTM)
+        .order_by(F("province").asc(nulls_last=True), "code")
+        .first()
+    )
 
 
 def inbox_for_user(user) -> list[Assessment]:

@@ -177,14 +177,20 @@ def check_assessment_fits(*, unit, criteria_set: CriteriaSet, assessed_on, allow
             _("The set “%(set)s” applies only in %(province)s.")
             % {"set": criteria_set.display_name, "province": criteria_set.province}
         )
-    if not allow_outside_period and not criteria_set.covers(assessed_on):
+    if allow_outside_period:
+        return
+    # The set in force that day: from its legal effective date until the next set of its kind
+    # takes effect (CriteriaSet.in_force). A replaced version still fits the dates of its
+    # window (history is imported against it); it is only no longer offered.
+    window = criteria_set.in_force()
+    if (window.start and assessed_on < window.start) or (window.end and assessed_on > window.end):
         raise AssessmentError(
             _("%(date)s is outside the period of the set “%(set)s” (%(start)s – %(end)s).")
             % {
                 "date": f"{assessed_on:%d/%m/%Y}",
                 "set": criteria_set.display_name,
-                "start": f"{criteria_set.valid_from:%d/%m/%Y}" if criteria_set.valid_from else "…",
-                "end": f"{criteria_set.valid_to:%d/%m/%Y}" if criteria_set.valid_to else "…",
+                "start": f"{window.start:%d/%m/%Y}" if window.start else "…",
+                "end": f"{window.end:%d/%m/%Y}" if window.end else "…",
             }
         )
 

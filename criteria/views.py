@@ -64,6 +64,7 @@ def set_detail(request, code):
                 (criteria_set.declared_indicator_count or 0) - n_indicators, 0
             ),
             "can_import": can_import(request.user, criteria_set.province),
+            "in_force": criteria_set.in_force(),
         },
     )
 
@@ -95,6 +96,7 @@ def assessment_start(request, code):
     form = StartAssessmentForm(
         request.POST if request.method == "POST" else None,
         sets=selectors.startable_sets(commune),
+        initial_set=selectors.set_in_force(commune, timezone.localdate()),
     )
     status = 200
     if form.is_valid():

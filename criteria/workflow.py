@@ -155,6 +155,11 @@ def lock_reason(assessment: Assessment) -> str:
         return _("The dossier is closed: the recognition decision has been issued.")
     if assessment.status == S.APPROVED:
         return _("This is approved historical data; only an administrator can change it.")
+    if assessment.status == S.REPORTED:
+        return _(
+            "These figures were reported by the unit (from a public source) and never verified "
+            "by a district; they are not a dossier in the workflow."
+        )
     return ""
 
 

@@ -39,6 +39,7 @@ from criteria.models import (
     Recognition,
     SubqueryCount,
     Target,
+    in_force_windows,
 )
 
 from . import charts
@@ -919,8 +920,9 @@ def resolve_set(
     as_of: datetime.date | None = None,
     province_id: int | None = None,
 ) -> CriteriaSet | None:
-    """The set named ``code``. With no code, a set in force on ``as_of`` for the area (its
-    period covers the date; national, or the area's province's own): the province's own
+    """The set named ``code``. With no code, a set in force on ``as_of`` for the area (from
+    its legal effective date until the next set of its kind takes effect, as the assessment
+    start form offers it; national, or the area's province's own): the province's own
     first, then the one most communes are assessed on, then a base set (not one that requires
     another, like NTM nâng cao), then the newest. Only when no set is in force on the date,
     the set most communes are assessed on (None when no commune is assessed on any).
@@ -933,7 +935,14 @@ def resolve_set(
                 return criteria_set
         raise UnknownCriteriaSet(code)
     if as_of is not None:
-        in_force = [s for s in sets if s.covers(as_of) and s.province_id in (None, province_id)]
+        # In force as the start form offers it: from the legal effective date until the next
+        # set of its kind takes effect, never a replaced version (CriteriaSet.in_force).
+        windows = in_force_windows(sets)
+        in_force = [
+            s
+            for s in sets
+            if windows[s.pk].contains(as_of) and s.province_id in (None, province_id)
+        ]
         if in_force:
             return min(
                 in_force,

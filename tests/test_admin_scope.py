@@ -276,3 +276,21 @@ def test_no_admin_can_filter_accounts_by_their_password_hash(hatinh_admin, clien
     assert client.get(url, {"password__startswith": "pbkdf2"}).status_code == 400
     assert client.get(url, {"password__regex": "^p"}).status_code == 400
     assert client.get(url, {"is_active__exact": "1"}).status_code == 200
+
+
+def test_scoped_admin_sets_the_commune_group_of_its_own_communes_only(hatinh_admin):
+    from tests.security.test_malformed_input_admin import page_data
+
+    lam_hop = legacy_unit(Commune, "18838")
+    url = reverse("admin:communes_commune_change", args=[lam_hop.pk])
+    data = page_data(hatinh_admin, url)
+    data["commune_group"] = "3"
+    response = hatinh_admin.post(url, data)
+    assert response.status_code == 302
+    lam_hop.refresh_from_db()
+    assert lam_hop.commune_group == 3
+    elsewhere = Commune.objects.exclude(province__code="42").first()
+    other = reverse("admin:communes_commune_change", args=[elsewhere.pk])
+    assert hatinh_admin.post(other, {"commune_group": "1"}).status_code == 404
+    elsewhere.refresh_from_db()
+    assert elsewhere.commune_group is None

@@ -120,6 +120,14 @@ class SetImportForm(forms.Form):
             "set's own workbook."
         ),
     )
+    new_version = forms.BooleanField(
+        label=_("Import as a new version"),
+        required=False,
+        help_text=_(
+            "For a set that assessments already use: it is never edited; the file creates its "
+            "next version (code “…_V2”), offered for new assessments from then on."
+        ),
+    )
 
 
 class DistrictChoiceField(forms.ModelChoiceField):

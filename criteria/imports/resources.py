@@ -25,7 +25,8 @@ from .values import MARK_FOR_STATUS, NOT_ASSESSED
 
 # Assessments an import may overwrite: drafts and approved history brought in earlier.
 # Anything else is in the district/province workflow and is not an import's to change.
-OVERWRITABLE = (AssessmentStatus.DRAFT, AssessmentStatus.APPROVED)
+# Figures a unit reported (a public source, never verified) give way to an office's sheet.
+OVERWRITABLE = (AssessmentStatus.DRAFT, AssessmentStatus.APPROVED, AssessmentStatus.REPORTED)
 
 
 class ResultWidget(widgets.Widget):

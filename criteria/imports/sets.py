@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -139,18 +140,74 @@ class SetImportChanged(ImportFileError):
     """The outcome differs from the preview the user confirmed; nothing was written."""
 
 
+def next_version_code(code: str) -> str:
+    """The first free code "<base>_V<n>" (n ≥ 2) after ``code`` ("X" → "X_V2", "X_V2" →
+    "X_V3")."""
+    match = re.fullmatch(r"(.+)_V(\d+)", code)
+    base, n = (match.group(1), int(match.group(2)) + 1) if match else (code, 2)
+    taken = set(
+        CriteriaSet.objects.filter(code__startswith=f"{base}_V").values_list("code", flat=True)
+    )
+    while f"{base}_V{n}" in taken:
+        n += 1
+    return f"{base}_V{n}"
+
+
+def _copy_as_version(old: CriteriaSet, code: str) -> CriteriaSet:
+    """A copy of ``old`` under ``code``, with its criteria, indicators, thresholds and
+    recognition conditions, that names ``old`` as its previous version; the workbook's rows
+    are then applied to the copy, so the preview lists what differs from ``old``."""
+    new = CriteriaSet.objects.get(pk=old.pk)
+    new.pk = None
+    new.code = code
+    new.previous_version = old
+    new.save()
+    for condition in old.conditions.all():
+        condition.pk = None
+        condition.criteria_set = new
+        condition.save()
+    for criterion in old.criteria.prefetch_related("indicators__thresholds"):
+        indicators = list(criterion.indicators.all())
+        criterion.pk = None
+        criterion.criteria_set = new
+        criterion.save()
+        for indicator in indicators:
+            thresholds = list(indicator.thresholds.all())
+            indicator.pk = None
+            indicator.criterion = criterion
+            indicator.save()
+            for threshold in thresholds:
+                threshold.pk = None
+                threshold.indicator = indicator
+                threshold.save()
+    return new
+
+
 def import_criteria_set(
-    *, user, data: bytes, file_name: str, apply: bool = False, fingerprint: str | None = None
+    *,
+    user,
+    data: bytes,
+    file_name: str,
+    apply: bool = False,
+    fingerprint: str | None = None,
+    new_version: bool = False,
 ) -> Preview:
     """Create or update a criteria set from its workbook. With ``apply`` False (the dry run)
     everything is rolled back; otherwise it is written only if no row is rejected and, when
     ``fingerprint`` is given, only if the outcome is the preview the user saw.
 
+    A set that assessments use is never edited: without ``new_version`` the import is
+    refused (SetInUse); with it, the workbook becomes a new version of the set under the next
+    free code ("X_V2"): a copy of the set that names it as its previous version, with the
+    workbook's rows applied. From then on the new version is offered for new assessments and
+    the old one only keeps the assessments made against it.
+
     Side effects when applied: creates or updates one CriteriaSet and its Criterion,
-    Indicator and Threshold rows, in one transaction. Raises SetInUse, with nothing written,
-    when the set exists and assessments use it; SetImportChanged when the outcome no longer
-    matches ``fingerprint``; ImportFileError for an unreadable workbook or a set outside the
-    user's province.
+    Indicator and Threshold rows (a new version: also copies the old set's rows and its
+    RecognitionCondition rows), in one transaction. Raises SetInUse, with nothing written,
+    when the set exists, assessments use it and ``new_version`` is false; SetImportChanged
+    when the outcome no longer matches ``fingerprint``; ImportFileError for an unreadable
+    workbook or a set outside the user's province.
     """
     book = read_book(data, file_name)
     if book.kind != "xlsx":
@@ -168,17 +225,21 @@ def import_criteria_set(
     if existing is not None and not scope.everything and existing.province_id != scope.province_id:
         # Checked before "in use" so that another province's sets reveal nothing.
         raise ImportFileError(_("You may only import the provincial variant of your own province."))
+    replaces = None
     if existing is not None:
         used = Assessment.objects.filter(criteria_set=existing).count()
-        if used:
+        if used and not new_version:
             raise SetInUse(
                 _(
-                    "The set “%(code)s” is used by %(n)s assessments, so it cannot change. "
-                    "Give the workbook a new code (e.g. “%(code)s_V2”) to import it as a new "
-                    "version of the set."
+                    "The set “%(code)s” is used by %(n)s assessments, so it is never edited. "
+                    "Tick “Import as a new version” and upload the file again to create the "
+                    "new version “%(new)s” from it (the assessments keep the set they used), "
+                    "or give the workbook a new code."
                 )
-                % {"code": code, "n": used}
+                % {"code": code, "n": used, "new": next_version_code(code)}
             )
+        if used:
+            replaces, code = existing, next_version_code(code)
     sheets = {
         s.title: KINDS[kind]
         for kind in SHEETS
@@ -187,7 +248,18 @@ def import_criteria_set(
     }
     writer = _Writer()
     with transaction.atomic():
+        if replaces is not None:
+            _copy_as_version(replaces, code)
         criteria_set = _write_set(writer, (set_sheet, set_header, r, row), code, scope)
+        if replaces is not None:
+            # The set row describes the new version: created, whatever its fields.
+            set_row = next(x for x in writer.rows if x.kind == "criteriaset")
+            if set_row.action != "invalid":
+                set_row.action = "new"
+            set_row.unit = _("set %(code)s, new version of %(old)s") % {
+                "code": code,
+                "old": replaces.code,
+            }
         if criteria_set is not None:
             _write_children(writer, book, criteria_set)
         writer.reject_unlisted(sheets)
@@ -211,7 +283,17 @@ def import_criteria_set(
             )
         if not apply or writer.errors:
             transaction.set_rollback(True)
-    return Preview(file_name, set_sheet, writer.rows, writer.errors, [], digest, code)
+    preview = Preview(file_name, set_sheet, writer.rows, writer.errors, [], digest, code)
+    if replaces is not None:
+        preview.notices.append(
+            _(
+                "“%(old)s” is used by assessments, so it is not edited: this file creates its "
+                "new version “%(code)s”, offered for new assessments from then on. The existing "
+                "assessments keep “%(old)s”."
+            )
+            % {"old": replaces.code, "code": code}
+        )
+    return preview
 
 
 def counts_by_kind(preview: Preview) -> list[tuple[str, dict[str, int]]]:

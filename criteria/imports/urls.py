@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import group_views, views
 
 app_name = "imports"
 
@@ -16,4 +16,7 @@ urlpatterns = [
     path("sets/<str:code>/assessments.xlsx", views.export_assessments, name="export"),
     path("sets/<str:code>/workbook.xlsx", views.set_workbook, name="set_workbook"),
     path("templates/<str:kind>.xlsx", views.template_file, name="template"),
+    path("groups/", group_views.group_upload, name="group_upload"),
+    path("groups/<str:token>/", group_views.group_preview, name="group_preview"),
+    path("groups/<str:token>/confirm/", group_views.group_confirm, name="group_confirm"),
 ]

@@ -276,12 +276,18 @@ def set_upload(request):
         upload = form.cleaned_data["file"]
         data = upload.read(services.max_upload_bytes() + 1)
         try:
-            preview = sets.import_criteria_set(user=request.user, data=data, file_name=upload.name)
+            preview = sets.import_criteria_set(
+                user=request.user,
+                data=data,
+                file_name=upload.name,
+                new_version=form.cleaned_data["new_version"],
+            )
         except ImportFileError as e:
             form.add_error("file", str(e))
         else:
             record = services.store_upload(data=data, file_name=upload.name)
             record["fingerprint"] = preview.fingerprint
+            record["new_version"] = form.cleaned_data["new_version"]
             records = request.session.get(SET_SESSION_KEY, {})
             records[record["token"]] = record
             request.session[SET_SESSION_KEY] = records
@@ -301,7 +307,10 @@ def set_preview(request, token):
     record = _record(request, token, SET_SESSION_KEY)
     try:
         result = sets.import_criteria_set(
-            user=request.user, data=services.load_upload(record), file_name=record["file_name"]
+            user=request.user,
+            data=services.load_upload(record),
+            file_name=record["file_name"],
+            new_version=record.get("new_version", False),
         )
     except (ImportChanged, ImportFileError) as e:
         messages.error(request, str(e))
@@ -335,6 +344,7 @@ def set_confirm(request, token):
             file_name=record["file_name"],
             apply=True,
             fingerprint=record["fingerprint"],
+            new_version=record.get("new_version", False),
         )
     except (ImportChanged, ImportFileError) as e:
         messages.error(request, str(e))

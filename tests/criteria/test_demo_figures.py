@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from communes.enums import CommuneKind, ResultStatus, Role, StatisticKind
+from communes.enums import AssessmentStatus, CommuneKind, ResultStatus, Role, StatisticKind
 from communes.models import LEGACY_VALID_TO, MERGER_DATE, Commune, District, Statistic, Village
 from criteria.enums import Title
 from criteria.models import Assessment, CriterionResult, Recognition, Target
@@ -225,3 +225,57 @@ def test_load_criteria_twice_changes_nothing():
     call_command("load_criteria", stdout=out)
     assert "(+0)" in out.getvalue()
     assert "(+1" not in out.getvalue()
+
+
+# -- States and dates as the articles give them ----------------------------------------------
+
+
+def test_commune_reported_progress_is_stored_as_reported():
+    for code, set_code in [
+        ("18838", "HATINH_NTM_XA_2017_2020"),
+        ("18850", "HATINH_NTM_XA_2017_2020"),
+        ("20128", "NTMNC_XA_2021_2025"),
+        ("28084", "NTMNC_XA_2021_2025"),
+        ("28090", "NTMNC_XA_2021_2025"),
+        ("18130", "PHUONG_TIEU_CHUAN_2016_2025"),
+    ]:
+        assert latest(code, set_code).status == AssessmentStatus.REPORTED, code
+    district = Assessment.objects.get(district=legacy_unit(District, "400"))
+    assert district.status == AssessmentStatus.REPORTED
+    assert district.date_uncertain
+    # Nothing of the demo is marked as checked by a district.
+    assert not Assessment.objects.filter(status=AssessmentStatus.VERIFIED).exists()
+
+
+def test_no_old_demo_dossier_waits_in_an_inbox():
+    from criteria.selectors import inbox_for_user
+
+    User = get_user_model()
+    for username in ("lamhop", "kyanh", "hatinh", "admin"):
+        waiting = inbox_for_user(User.objects.get(username=username))
+        assert [a for a in waiting if a.assessed_on.year < 2025] == [], username
+
+
+def test_tan_tru_unmet_criteria_are_the_ones_the_article_names():
+    named = ["Quy hoạch", "Thu nhập", "Tổ chức sản xuất và phát triển kinh tế nông thôn", "Y tế"]
+    assert unmet_names(latest("28084", "NTMNC_XA_2021_2025")) == named
+    other = unmet_names(latest("28090", "NTMNC_XA_2021_2025"))
+    assert set(named) <= set(other)
+
+
+def test_thuan_loc_stays_a_commune_as_its_article_says():
+    # "xây dựng xã Thuận Lộc đạt các tiêu chí của phường": a xã working toward ward status.
+    a = latest("18130", "PHUONG_TIEU_CHUAN_2016_2025")
+    assert a.commune.kind == CommuneKind.COMMUNE
+    assert "chưa phải phường" in a.notes
+
+
+def test_dates_the_articles_do_not_give_are_marked_on_public_pages(client):
+    assert Recognition.objects.filter(date_uncertain=False, commune__isnull=False).count() == 0
+    hoa_loc = legacy_unit(Commune, "16063")
+    body = client.get(f"/c/{hoa_loc.code}/?on=2024-01-01").content.decode()
+    assert "ngày không rõ trong nguồn" in body
+    loc_bon = legacy_unit(Commune, "20128")
+    body = client.get(f"/c/{loc_bon.code}/?on=2024-01-01").content.decode()
+    assert "trước năm 2025" in body
+    assert "Đơn vị tự báo cáo, chưa được thẩm tra" in body

@@ -82,9 +82,10 @@ def test_generate_history_counts_match_what_it_prints():
         code__startswith="G", commune__province__code=PROVINCE
     ).count() == (2 * all_communes)
     assert Target.objects.filter(note__startswith=generate.MARK).count() <= xa.count()
-    # Generated assessments are public and bound to the set valid on their date.
+    # Generated assessments are public and bound to the set in force on their date: QĐ 1980
+    # until QĐ 318/QĐ-TTg takes effect on 08/03/2022.
     for set_code, day in generated.values_list("criteria_set__code", "assessed_on").distinct():
-        expected = "NTM_XA_2016_2020" if day < datetime.date(2021, 1, 1) else "NTM_XA_2021_2025"
+        expected = "NTM_XA_2016_2020" if day < datetime.date(2022, 3, 8) else "NTM_XA_2021_2025"
         assert set_code == expected
     assert all(a.is_public for a in generated[:50])
     # Nothing else was touched.

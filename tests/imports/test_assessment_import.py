@@ -67,11 +67,13 @@ def test_tan_tru_sheet_dry_run_counts_and_skips_total_and_footnote(admin, ntmnc)
 
     preview = dry_run(admin, TAN_TRU.read_bytes(), ntmnc, name=TAN_TRU.name)
 
-    # Quê Mỹ Thạnh and Bình Trinh Đông are already in the demo data with the same marks.
-    assert preview.counts == {"new": 7, "update": 0, "skip": 2, "rejected": 0}
+    # Quê Mỹ Thạnh and Bình Trinh Đông are already in the demo data, with the figures their
+    # article reports (unmet: the criteria the article names) and not district-verified: the
+    # office's sheet, whose marks differ, updates them.
+    assert preview.counts == {"new": 7, "update": 2, "skip": 0, "rejected": 0}
     assert preview.errors == []
     assert [row for row, _label in preview.skipped] == [17, 19]
-    assert {r.unit: r.action for r in preview.rows}["Xã Quê Mỹ Thạnh"] == "skip"
+    assert {r.unit: r.action for r in preview.rows}["Xã Quê Mỹ Thạnh"] == "update"
     assert Assessment.objects.count() == before
 
 
@@ -108,8 +110,10 @@ def test_changed_mark_is_an_update_listing_the_change(admin, ntmnc):
     wb = openpyxl.load_workbook(TAN_TRU)
     wb.active["L9"] = "Đ"  # Quê Mỹ Thạnh, criterion 9: CĐ → Đ
     wb.active["W9"] = 16
-    # Only drafts and imported approved history may be overwritten: make the demo one a draft.
-    Assessment.objects.filter(commune__code="28084").update(status=AssessmentStatus.DRAFT)
+    # Only drafts and imported approved history may be overwritten: replace the demo's reported
+    # figures by the sheet's own marks, as a draft.
+    Assessment.objects.filter(commune__code__in=["28084", "28090"]).delete()
+    apply(admin, TAN_TRU.read_bytes(), ntmnc)
 
     preview = dry_run(admin, to_bytes(wb), ntmnc)
 
@@ -122,6 +126,7 @@ def test_verified_assessment_is_not_overwritten(admin, ntmnc):
     wb = openpyxl.load_workbook(TAN_TRU)
     wb.active["L9"] = "Đ"
     wb.active["W9"] = 16
+    Assessment.objects.filter(commune__code="28084").update(status=AssessmentStatus.VERIFIED)
 
     preview = dry_run(admin, to_bytes(wb), ntmnc)
 

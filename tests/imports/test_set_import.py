@@ -75,9 +75,46 @@ def test_set_in_use_is_refused_with_a_new_version_suggested(admin):
     wb = workbook_of(used)
     wb["criteria"]["B2"] = "Tên đã sửa"
 
-    with pytest.raises(SetInUse, match=f"new code \\(e.g. “{used.code}_V2”\\)"):
+    with pytest.raises(SetInUse, match=f"new version “{used.code}_V2”"):
         run(admin, wb, apply=True)
     assert Criterion.objects.get(criteria_set=used, number=1).name == "Tiêu chí 1"
+
+
+def test_set_in_use_is_imported_as_a_new_version_when_asked(admin):
+    used = make_criteria_set(n_criteria=2, indicators_per_criterion=1)
+    commune = make_commune()
+    make_assessment(unit=commune, criteria_set=used)
+    wb = workbook_of(used)
+    wb["criteria"]["B2"] = "Tên đã sửa"
+    wb["thresholds"].append(
+        [1, "1.1", "commune_group", "", 3, "", "", "70", "", "VERIFIED-OFFICIAL", "QĐ thử", ""]
+    )
+
+    def new_version(apply):
+        return import_criteria_set(
+            user=admin, data=to_bytes(wb), file_name="bo.xlsx", apply=apply, new_version=True
+        )
+
+    preview = new_version(apply=False)
+    assert preview.errors == []
+    assert preview.subject == f"{used.code}_V2"
+    assert f"new version “{used.code}_V2”" in preview.notices[0]
+    kinds = {(r.kind, r.action) for r in preview.rows}
+    assert ("criteriaset", "new") in kinds and ("criterion", "update") in kinds
+    assert ("threshold", "new") in kinds
+    assert not CriteriaSet.objects.filter(code=f"{used.code}_V2").exists()
+
+    new_version(apply=True)
+    new = CriteriaSet.objects.get(code=f"{used.code}_V2")
+    assert new.previous_version == used
+    assert list(new.criteria.values_list("name", flat=True)) == ["Tên đã sửa", "Tiêu chí 2"]
+    assert Threshold.objects.get(indicator__criterion__criteria_set=new).commune_group == 3
+    # The set in use is untouched, and no longer offered: its new version is.
+    assert Criterion.objects.get(criteria_set=used, number=1).name == "Tiêu chí 1"
+    assert not Threshold.objects.filter(indicator__criterion__criteria_set=used).exists()
+    assert used.assessments.count() == 1
+    assert used.in_force().replaced
+    assert new.in_force().contains(used.valid_from)
 
 
 def test_threshold_without_source_is_rejected_and_nothing_is_written(admin):

@@ -193,7 +193,35 @@ def test_set_in_use_is_refused_with_the_new_version_hint(client, admin):
     response = upload(client, workbook_of(used))
 
     assert response.status_code == 400
-    assert f"new code (e.g. “{used.code}_V2”)" in response.content.decode()
+    assert f"new version “{used.code}_V2”" in response.content.decode()
+    assert not CriteriaSet.objects.filter(code=f"{used.code}_V2").exists()
+
+
+def test_set_in_use_becomes_a_new_version_through_preview_and_confirm(client, admin, settings):
+    used = make_criteria_set(n_criteria=1)
+    make_assessment(unit=make_commune(), criteria_set=used)
+    wb = workbook_of(used)
+    wb["criteria"]["B2"] = "Tên đã sửa"
+
+    response = client.post(
+        SET_UPLOAD,
+        {"file": SimpleUploadedFile("bo.xlsx", to_bytes(wb)), "new_version": "on"},
+    )
+    assert response.status_code == 302
+    page = client.get(response.url)
+    assert f"new version “{used.code}_V2”" in page.content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "vi"
+    vietnamese = client.get(response.url).content.decode()
+    assert f"phiên bản mới “{used.code}_V2”" in vietnamese
+    assert not CriteriaSet.objects.filter(code=f"{used.code}_V2").exists()
+
+    done = client.post(reverse("imports:set_confirm", args=[token_of(response)]))
+
+    new = CriteriaSet.objects.get(code=f"{used.code}_V2")
+    assert done["Location"] == reverse("criteria:set_detail", args=[new.code])
+    assert new.previous_version == used
+    assert new.criteria.get().name == "Tên đã sửa"
+    assert used.criteria.get().name == "Tiêu chí 1"
 
 
 def test_rejected_cells_show_sheet_row_column_value_and_no_confirm(client, admin):

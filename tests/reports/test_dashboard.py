@@ -213,9 +213,10 @@ def test_dashboard_tan_tru_closest_to_recognition(client):
     closest = board("805").closest
 
     assert [r.commune.name for r in closest] == ["Xã Quê Mỹ Thạnh", "Xã Bình Trinh Đông"]
-    assert [c.number for c in closest[0].missing] == [9, 16, 18, 19]
+    # The criteria the article names as unmet (quy hoạch, thu nhập, tổ chức sản xuất, y tế).
+    assert [c.number for c in closest[0].missing] == [1, 10, 13, 14]
     # "Basically met" (criterion 4) is not yet met.
-    assert [c.number for c in closest[1].missing] == [1, 4, 11, 15, 17, 18]
+    assert [c.number for c in closest[1].missing] == [1, 4, 10, 13, 14, 17]
 
     html = section(page(client, "805", as_of="2025-06-01"), "closest")
     assert html.index("Xã Quê Mỹ Thạnh") < html.index("Xã Bình Trinh Đông")

@@ -190,3 +190,15 @@ def test_set_page_shows_badges_in_words_with_the_source_as_link(client):
     assert "theo nguồn thứ cấp" in html
     assert re.search(r'<a class="tag tag--ok" href="https?://[^"]+" title="https?://', html)
     assert "chưa đối chiếu văn bản" in html
+
+
+def test_an_english_remark_citing_a_decree_is_still_english():
+    from criteria.public_text import public_text
+
+    remark = (
+        "Poverty measurement for this criterion will rest on NĐ 07/2021 (through 2026) and "
+        "NĐ 351/2025/NĐ-CP (2027-2030) — INFERRED linkage; indicator wording/thresholds NOT FOUND"
+    )
+    assert public_text(remark) == ""
+    kept = "QĐ 1980/QĐ-TTg ngày 17/10/2016, có hiệu lực từ 01/12/2016."
+    assert public_text(kept) == kept

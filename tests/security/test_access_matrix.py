@@ -522,6 +522,17 @@ RULES = {
         {"someone else's token": AFTER_LOGIN_405},
         {"someone else's token": ADMIN_ONLY(404)},
     ),
+    "imports:group_upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(400)),
+    "imports:group_preview": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": ADMIN_ONLY(404)},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    "imports:group_confirm": Rule(
+        {"someone else's token": code(NO_TOKEN)},
+        {"someone else's token": AFTER_LOGIN_405},
+        {"someone else's token": ADMIN_ONLY(404)},
+    ),
     "imports:export": Rule(
         {"provincial set": code(HATINH_SET), "unknown set": code("NO_SUCH_SET")},
         {"provincial set": ADMIN_ONLY(200), "unknown set": ADMIN_ONLY(404)},
