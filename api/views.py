@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from communes.enums import PUBLIC_ASSESSMENT_STATUSES
+from communes.lineage import with_lineage
 from communes.models import Commune, District, Province
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
@@ -92,11 +93,12 @@ class ApiMixin:
 
 
 class ProvinceList(ApiMixin, generics.ListAPIView):
-    """Every province (public, as on the home page)."""
+    """Every province of both maps (public, as on the home page), with its validity and
+    lineage."""
 
     serializer_class = serializers.ProvinceSerializer
     cursor_ordering = "code"
-    queryset = Province.objects.all()
+    queryset = with_lineage(Province.objects.all())
 
 
 class DatedUnitDetail(ApiMixin, generics.RetrieveAPIView):
@@ -122,7 +124,7 @@ class DatedUnitDetail(ApiMixin, generics.RetrieveAPIView):
 
 class ProvinceDetail(DatedUnitDetail):
     serializer_class = serializers.ProvinceSerializer
-    queryset = Province.objects.all()
+    queryset = with_lineage(Province.objects.all())
 
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.DistrictFilterForm)))
@@ -149,7 +151,8 @@ class DistrictDetail(DatedUnitDetail):
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.UnitFilterForm)))
 class CommuneList(ApiMixin, generics.ListAPIView):
-    """Communes, filtered by ``province``, ``district``, ``kind`` and ``valid_on``."""
+    """Communes with their validity and lineage, filtered by ``province``, ``district``,
+    ``kind`` and ``valid_on``."""
 
     serializer_class = serializers.CommuneSerializer
     cursor_ordering = "code"
@@ -165,12 +168,12 @@ class CommuneList(ApiMixin, generics.ListAPIView):
             communes = communes.filter(kind=f["kind"])
         if f["valid_on"]:
             communes = communes.valid_on(f["valid_on"])
-        return communes
+        return with_lineage(communes)
 
 
 class CommuneDetail(DatedUnitDetail):
     serializer_class = serializers.CommuneSerializer
-    queryset = Commune.objects.select_related("province", "district")
+    queryset = with_lineage(Commune.objects.select_related("province", "district"))
 
 
 # -- Criteria sets --------------------------------------------------------------------------------
