@@ -331,13 +331,6 @@ DASHBOARD_PARAMETERS = [
 ]
 
 
-def _requested_day(request):
-    try:
-        return parse_date(request.query_params.get("as_of") or "")
-    except ValueError:
-        return None
-
-
 class DashboardView(ApiMixin, APIView):
     """The figures of a district or province dashboard, for users whose subtree covers the
     area (reports.access: 404 outside it, 403 inside it for a smaller subtree; anonymous
@@ -353,11 +346,18 @@ class DashboardView(ApiMixin, APIView):
     def get(self, request, code):
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated
+        # The page's filter form, first: it runs no query, and a malformed filter is a 400
+        # that names it whatever the area (it says nothing of the area). Its ``as_of`` (default
+        # today) chooses the area, since a code names one only with a date (42 is the old Hà
+        # Tĩnh until 30/06/2025 and the new one since), as on the page.
+        form = DashboardFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(
+                {name: list(errors) for name, errors in form.errors.items()}
+            )
+        self.cleaned = form.cleaned_data
         try:
-            # A code names an area only with a date (42 is the old Hà Tĩnh until 30/06/2025
-            # and the new one since): the one valid on the requested day, as on the page. A
-            # malformed day is refused later by the filter form with its message.
-            self.unit = type(self).find(request.user, code, on=_requested_day(request))
+            self.unit = type(self).find(request.user, code, on=self.cleaned["as_of"])
         except access.PartOfArea as refusal:
             raise exceptions.PermissionDenied(
                 _(
@@ -367,14 +367,6 @@ class DashboardView(ApiMixin, APIView):
                 % {"area": refusal.area}
             ) from None
         return self.conditionally(self.body)
-
-    def check_filters(self):
-        form = DashboardFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise exceptions.ValidationError(
-                {name: list(errors) for name, errors in form.errors.items()}
-            )
-        self.cleaned = form.cleaned_data
 
     def version_province(self):
         return self.unit.pk if isinstance(self.unit, Province) else self.unit.province_id
