@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.utils.http import http_date
 
-from api import throttling
 from communes.models import Commune, District
 from criteria.enums import Title
 from criteria.models import CriteriaSet
@@ -154,12 +153,18 @@ def test_a_broken_cursor_is_a_404_not_a_500(client):
 # -- Rate limits -----------------------------------------------------------------------------
 
 
+def set_rates(settings, **rates):
+    """The rates of the settings (api.throttling reads them at each request)."""
+    current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**current, **rates},
+    }
+
+
 @pytest.fixture
-def low_limits(monkeypatch):
-    # The rates are read from settings when DRF is imported (SimpleRateThrottle.THROTTLE_RATES).
-    rates = {"address": "3/minute", "token": "2/minute"}
-    monkeypatch.setattr(throttling.PerAddressThrottle, "THROTTLE_RATES", rates)
-    monkeypatch.setattr(throttling.PerTokenThrottle, "THROTTLE_RATES", rates)
+def low_limits(settings):
+    set_rates(settings, address="3/minute", token="2/minute")
 
 
 def test_an_address_over_its_limit_gets_a_clear_429(client, low_limits):
