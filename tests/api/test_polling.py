@@ -58,6 +58,30 @@ def test_a_write_in_another_province_keeps_the_etag(office):
     assert office.get(DASHBOARD, headers={"If-None-Match": etag}).status_code == 304
 
 
+def test_a_write_on_a_predecessor_changes_the_new_provinces_etag(users):
+    """The new Hà Tĩnh (42 since 01/07/2025) shows its predecessors' history in its trend: a
+    write on Lâm Hợp, a commune of the old Hà Tĩnh, changes its ETag, as it changes the key of
+    the page's cached body (reports.cache.report_changes)."""
+    admin = Client()
+    admin.force_login(users["admin"])
+    url = f"/api/v1/dashboards/provinces/{HA_TINH}/"
+    first = admin.get(url, {"as_of": "2026-01-10"})
+    assert first.json()["area"]["name"] == "Tỉnh Hà Tĩnh"
+    etag = first.headers["ETag"]
+    assert (
+        admin.get(url, {"as_of": "2026-01-10"}, headers={"If-None-Match": etag}).status_code == 304
+    )
+    make_assessment(
+        unit=legacy_unit(Commune, LAM_HOP),
+        criteria_set=CriteriaSet.objects.get(code="NTM_XA_2021_2025"),
+        met=range(1, 20),
+        assessed_on=datetime.date(2024, 3, 1),
+    )
+    again = admin.get(url, {"as_of": "2026-01-10"}, headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
+
+
 def test_other_filters_have_another_etag(office):
     one = office.get(DASHBOARD, {"as_of": "2024-12-31"}).headers["ETag"]
     other = office.get(DASHBOARD, {"as_of": "2023-12-31"}).headers["ETag"]
