@@ -4,13 +4,14 @@ caller or a token, those of the caller's subtree (criteria.selectors.assessments
 dashboards are for the users whose subtree covers the area (reports.access), 404 outside it."""
 
 from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -28,6 +29,7 @@ from criteria.models import (
     Target,
 )
 from reports import access, dashboard
+from reports import cache as report_cache
 from reports.forms import DashboardFilterForm
 
 from . import filters, serializers
@@ -372,14 +374,32 @@ class DashboardView(ApiMixin, APIView):
         return self.unit.pk if isinstance(self.unit, Province) else self.unit.province_id
 
     def body(self):
-        f = self.cleaned
+        """The figures as JSON, cached as the page caches its body (reports.cache): under the
+        area, the filters, the language and the province's report version, so an entry is
+        exact and every caller who may read the area shares it. Built by the page's own
+        builder on a miss."""
+        f, unit = self.cleaned, self.unit
+
+        def render():
+            board = type(self).build(unit, set_code=f["set"], as_of=f["as_of"], kind=f["kind"])
+            return JSONRenderer().render(dashboard_data(board)).decode()
+
         try:
-            board = type(self).build(self.unit, set_code=f["set"], as_of=f["as_of"], kind=f["kind"])
+            body = report_cache.cached_body(
+                "api",
+                type(unit).__name__,
+                unit.pk,
+                f["set"],
+                f["as_of"].isoformat(),
+                f["kind"],
+                province_id=self.version_province(),
+                render=render,
+            )
         except dashboard.UnknownCriteriaSet:
             raise exceptions.ValidationError(
                 {"set": [_("There is no commune criteria set with this code.")]}
             ) from None
-        return Response(dashboard_data(board))
+        return HttpResponse(body, content_type="application/json")
 
 
 @extend_schema(parameters=DASHBOARD_PARAMETERS, responses=OpenApiTypes.OBJECT)

@@ -209,3 +209,31 @@ def test_a_token_over_its_limit_gets_a_429_whatever_its_address(clients, low_lim
     assert token.get("/api/v1/provinces/", REMOTE_ADDR="10.0.0.7").status_code == 429
     # The address limit does not apply to a token holder, nor the token's to the address.
     assert Client().get("/api/v1/provinces/").status_code == 200
+
+
+# -- The figures' cache ----------------------------------------------------------------------
+
+
+def test_figures_are_built_once_for_every_caller_until_a_write(
+    users, clients, django_assert_max_num_queries
+):
+    """The figures are cached as the page's body is (reports.cache): a second caller who may
+    read the area gets the same bytes without the dashboard's queries; a write in the
+    province changes the key, so the next answer has the new figures."""
+    office, token = clients["district"], clients["token"]
+    first = office.get(DASHBOARD, {"as_of": "2024-12-31"})
+    assert first.status_code == 200
+    # The token's account, the district, the report version twice (ETag, cache key): none of
+    # the dashboard's own queries.
+    with django_assert_max_num_queries(6):
+        second = token.get(DASHBOARD, {"as_of": "2024-12-31"})
+    assert second.content == first.content
+    assert second.headers["Content-Type"] == "application/json"
+    lam_hop = legacy_unit(Commune, LAM_HOP)
+    ntm = first.json()["headline"]["ntm"]
+    was_ntm = any(r["code"] == LAM_HOP and r["recognitions"] for r in first.json()["communes"])
+    make_recognition(unit=lam_hop, title=Title.NTM, decided_on=datetime.date(2024, 6, 1))
+    third = office.get(DASHBOARD, {"as_of": "2024-12-31"}).json()
+    assert third["headline"]["ntm"] == ntm + (0 if was_ntm else 1)
+    row = next(r for r in third["communes"] if r["code"] == LAM_HOP)
+    assert {"title": "ntm", "decided_on": "2024-06-01"} in row["recognitions"]
