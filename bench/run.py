@@ -408,13 +408,14 @@ def bench_bulk(ctx, *, memory_rows=200_000):
     client = Client(HTTP_HOST="127.0.0.1")
     found = []
     for name in ("assessments", "results", "recognitions"):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(f"/open-data/{name}.csv")
         size = rows = 0
         for chunk in response.streaming_content:
             size += len(chunk)
             rows += chunk.count(b"\n")
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - started_cpu
         rows -= 1  # the header
         tracemalloc.start()
         response = client.get(f"/open-data/{name}.csv")
@@ -432,6 +433,8 @@ def bench_bulk(ctx, *, memory_rows=200_000):
                 "rows": rows,
                 "seconds": round(elapsed, 2),
                 "rows_per_s": round(rows / elapsed) if elapsed else None,
+                # Rows per second of this process's CPU (on SQLite, the database's too).
+                "rows_per_cpu_s": round(rows / cpu) if cpu else None,
                 "megabytes": round(size / 2**20, 1),
                 "peak_memory_mb": round(peak / 2**20, 1),
                 "memory_rows": min(rows, memory_rows),
@@ -758,7 +761,8 @@ def table(report) -> str:
     for bulk in report.get("bulk", []):
         verdict = "met" if bulk["rows_per_s"] >= BULK_TARGET_ROWS_PER_S else "MISSED"
         lines.append(
-            f"{bulk['name']:<32} {bulk['rows_per_s']:>7,} rows/s ({bulk['rows']:,} rows, "
+            f"{bulk['name']:<32} {bulk['rows_per_s']:>7,} rows/s, "
+            f"{bulk['rows_per_cpu_s']:,} per CPU second ({bulk['rows']:,} rows, "
             f"{bulk['megabytes']} MB in {bulk['seconds']} s; peak {bulk['peak_memory_mb']} MB over "
             f"{bulk['memory_rows']:,} rows)"
             f"  ≥ {BULK_TARGET_ROWS_PER_S:,} rows/s: {verdict}"
