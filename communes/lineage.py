@@ -37,7 +37,7 @@ class LinkedUnit:
     unit: Commune | Province
     partly_merged: bool
     # The day the change took effect (01/07/2025 for the 2025 reorganisation).
-    effective_on: datetime.date | None = None
+    effective_on: datetime.date
 
 
 @dataclass
@@ -105,9 +105,9 @@ def _links(model, unit):
 
 def with_lineage(units: QuerySet) -> QuerySet:
     """``units`` (provinces or communes) with their lineage read in two queries whatever their
-    number (one for the links to predecessors, one for those to successors): each unit gets
-    ``lineage_predecessors`` and ``lineage_successors``, LinkedUnit lists ordered by code, as
-    ``lineage_for`` gives them for one unit. Districts have none (the level was abolished)."""
+    number (one for the links to predecessors, one for those to successors), which
+    ``predecessors_of`` and ``successors_of`` give as LinkedUnit lists ordered by code, as
+    ``lineage_for`` does for one unit. Districts have none (the level was abolished)."""
     links = {Commune: CommuneSuccession, Province: ProvinceSuccession}[units.model]
     return units.prefetch_related(
         Prefetch(
