@@ -11,10 +11,11 @@ recorded"), so it is always built afresh.
 
 import hashlib
 
-from django.db.models import Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils.http import http_date, parse_http_date_safe
 from django.utils.translation import get_language
 
+from reports.cache import report_changes
 from reports.models import ReportChange
 
 EVERY_PROVINCE = object()
@@ -22,11 +23,14 @@ EVERY_PROVINCE = object()
 
 def data_version(province_id=EVERY_PROVINCE) -> tuple[int, int | None]:
     """(version, last change as a Unix time) of ``province_id``'s reports, or of the whole
-    country's. The version is reports.cache.report_version's (the same rows, the same sum);
-    the time is the newest of those rows. One query."""
-    rows = ReportChange.objects.all()
-    if province_id is not EVERY_PROVINCE:
-        rows = rows.filter(Q(province_id=province_id) | Q(province__isnull=True))
+    country's. The version is reports.cache.report_version's (the same rows,
+    ``report_changes``, the same sum: a province formed on 01/07/2025 also counts the changes
+    of its predecessors' provinces, whose figures its trend shows); the time is the newest of
+    those rows. One query."""
+    if province_id is EVERY_PROVINCE:
+        rows = ReportChange.objects.all()
+    else:
+        rows = report_changes(province_id)
     found = rows.aggregate(version=Sum("token"), changed=Max("created_at"))
     changed = found["changed"]
     return int(found["version"] or 0), (int(changed.timestamp()) if changed else None)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from . import bulk
+from .throttling import throttle_bulk_download
 
 
 @require_safe
@@ -47,6 +48,7 @@ def _attachment(response, stem, extension):
 
 
 @require_safe
+@throttle_bulk_download
 def csv_file(request, name):
     if name not in bulk.FILES:
         raise Http404
@@ -58,6 +60,7 @@ def csv_file(request, name):
 
 
 @require_safe
+@throttle_bulk_download
 def jsonl_file(request):
     response = StreamingHttpResponse(
         bulk.jsonl_stream(), content_type="application/jsonl; charset=utf-8"

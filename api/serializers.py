@@ -5,6 +5,7 @@ public pages do not show them either."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from communes.lineage import predecessors_of, successors_of
 from criteria.enums import Verification
 
 # The verification of a criterion, indicator or threshold as a stable, documented enum: the
@@ -39,16 +40,48 @@ class LabelField(serializers.CharField):
 # -- Units --------------------------------------------------------------------------------------
 
 
+class LinkedUnitSerializer(serializers.Serializer):
+    """A unit of the lineage: named by its code and start date (a code
+    names a unit only with a date), with whether only part of the area moved and when."""
+
+    code = serializers.CharField(source="unit.code")
+    valid_from = serializers.DateField(source="unit.valid_from", allow_null=True)
+    name = serializers.CharField(source="unit.name")
+    partly_merged = serializers.BooleanField()
+    effective_on = serializers.DateField()
+
+
+@extend_schema_field(LinkedUnitSerializer(many=True))
+class LineageField(serializers.Field):
+    """A unit's predecessors or successors, read with the unit (communes.lineage.with_lineage:
+    two queries for a whole page of units)."""
+
+    def __init__(self, direction, **kwargs):
+        self.read = {"predecessors": predecessors_of, "successors": successors_of}[direction]
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, unit):
+        return LinkedUnitSerializer(self.read(unit), many=True).data
+
+
 class ProvinceSerializer(serializers.Serializer):
+    """A province with its validity and lineage: the provinces it was formed from, or the one
+    it became part of, on 01/07/2025."""
+
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
     region = serializers.CharField()
     valid_from = serializers.DateField(allow_null=True)
     valid_to = serializers.DateField(allow_null=True)
+    predecessors = LineageField("predecessors")
+    successors = LineageField("successors")
 
 
 class DistrictSerializer(serializers.Serializer):
+    """A district with its validity. Districts have no lineage links: the level was
+    abolished on 01/07/2025 (``valid_to`` 30/06/2025), its communes have theirs."""
+
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -58,9 +91,9 @@ class DistrictSerializer(serializers.Serializer):
 
 
 class CommuneSerializer(serializers.Serializer):
-    """A commune with its validity. Lineage (which units it came from or became, once the
-    units carry their successions) is to be added here as lists of codes, without changing
-    the fields below."""
+    """A commune with its validity and lineage: the communes it was formed from (a new commune
+    since 01/07/2025) or became part of (a commune of the former map), partly merged ones
+    marked."""
 
     code = serializers.CharField()
     name = serializers.CharField()
@@ -70,6 +103,8 @@ class CommuneSerializer(serializers.Serializer):
     region = serializers.CharField()
     valid_from = serializers.DateField(allow_null=True)
     valid_to = serializers.DateField(allow_null=True)
+    predecessors = LineageField("predecessors")
+    successors = LineageField("successors")
 
 
 class UnitRefSerializer(serializers.Serializer):
@@ -132,7 +167,28 @@ UNIT_RELATED = (
 # -- Criteria sets ------------------------------------------------------------------------------
 
 
-class ThresholdSerializer(serializers.Serializer):
+class SourcedSerializer(serializers.Serializer):
+    """A criterion, an indicator or a threshold: what it says comes with how far it is
+    verified (a stable enum and its label) and where it comes from. In each answer these come
+    after the object's own fields and before its nested parts."""
+
+    PROVENANCE = ("verification", "verification_label", "source")
+
+    verification = VerificationField()
+    verification_label = LabelField("verification")
+    source = serializers.CharField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        nested = [n for n, f in fields.items() if isinstance(f, serializers.ListSerializer)]
+        own = [n for n in fields if n not in nested and n not in self.PROVENANCE]
+        return {name: fields[name] for name in (*own, *self.PROVENANCE, *nested)}
+
+
+class ThresholdSerializer(SourcedSerializer):
+    """The level an indicator must reach, for one scope (national, a region, a commune group
+    or a province) and one year (null: every year). No threshold means "not set"."""
+
     scope = serializers.CharField()
     region = serializers.CharField()
     commune_group = serializers.IntegerField(allow_null=True)
@@ -140,12 +196,11 @@ class ThresholdSerializer(serializers.Serializer):
     year = serializers.IntegerField(allow_null=True)
     value = serializers.DecimalField(max_digits=14, decimal_places=4, allow_null=True)
     value_text = serializers.CharField()
-    verification = VerificationField()
-    verification_label = LabelField("verification")
-    source = serializers.CharField()
 
 
-class IndicatorSerializer(serializers.Serializer):
+class IndicatorSerializer(SourcedSerializer):
+    """An indicator of a criterion, with its thresholds."""
+
     code = serializers.CharField()
     order = serializers.IntegerField()
     name = serializers.CharField()
@@ -153,21 +208,17 @@ class IndicatorSerializer(serializers.Serializer):
     kind = serializers.CharField()
     comparison = serializers.CharField()
     is_placeholder = serializers.BooleanField()
-    verification = VerificationField()
-    verification_label = LabelField("verification")
-    source = serializers.CharField()
     thresholds = ThresholdSerializer(many=True)
 
 
-class CriterionSerializer(serializers.Serializer):
+class CriterionSerializer(SourcedSerializer):
+    """A criterion of the set, with its indicators."""
+
     number = serializers.IntegerField()
     name = serializers.CharField()
     name_en = serializers.CharField()
     group = serializers.CharField()
     is_placeholder = serializers.BooleanField()
-    verification = VerificationField()
-    verification_label = LabelField("verification")
-    source = serializers.CharField()
     indicators = IndicatorSerializer(many=True)
 
 

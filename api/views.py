@@ -4,17 +4,19 @@ caller or a token, those of the caller's subtree (criteria.selectors.assessments
 dashboards are for the users whose subtree covers the area (reports.access), 404 outside it."""
 
 from django.db.models import Prefetch, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from communes.enums import PUBLIC_ASSESSMENT_STATUSES
+from communes.lineage import with_lineage
 from communes.models import Commune, District, Province
 from communes.selectors import unit_for_address
 from criteria import selectors as criteria_selectors
@@ -27,6 +29,7 @@ from criteria.models import (
     Target,
 )
 from reports import access, dashboard
+from reports import cache as report_cache
 from reports.forms import DashboardFilterForm
 
 from . import filters, serializers
@@ -92,11 +95,12 @@ class ApiMixin:
 
 
 class ProvinceList(ApiMixin, generics.ListAPIView):
-    """Every province (public, as on the home page)."""
+    """Every province of both maps (public, as on the home page), with its validity and
+    lineage."""
 
     serializer_class = serializers.ProvinceSerializer
     cursor_ordering = "code"
-    queryset = Province.objects.all()
+    queryset = with_lineage(Province.objects.all())
 
 
 class DatedUnitDetail(ApiMixin, generics.RetrieveAPIView):
@@ -122,7 +126,7 @@ class DatedUnitDetail(ApiMixin, generics.RetrieveAPIView):
 
 class ProvinceDetail(DatedUnitDetail):
     serializer_class = serializers.ProvinceSerializer
-    queryset = Province.objects.all()
+    queryset = with_lineage(Province.objects.all())
 
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.DistrictFilterForm)))
@@ -149,7 +153,8 @@ class DistrictDetail(DatedUnitDetail):
 
 @extend_schema_view(get=extend_schema(parameters=form_parameters(filters.UnitFilterForm)))
 class CommuneList(ApiMixin, generics.ListAPIView):
-    """Communes, filtered by ``province``, ``district``, ``kind`` and ``valid_on``."""
+    """Communes with their validity and lineage, filtered by ``province``, ``district``,
+    ``kind`` and ``valid_on``."""
 
     serializer_class = serializers.CommuneSerializer
     cursor_ordering = "code"
@@ -165,12 +170,12 @@ class CommuneList(ApiMixin, generics.ListAPIView):
             communes = communes.filter(kind=f["kind"])
         if f["valid_on"]:
             communes = communes.valid_on(f["valid_on"])
-        return communes
+        return with_lineage(communes)
 
 
 class CommuneDetail(DatedUnitDetail):
     serializer_class = serializers.CommuneSerializer
-    queryset = Commune.objects.select_related("province", "district")
+    queryset = with_lineage(Commune.objects.select_related("province", "district"))
 
 
 # -- Criteria sets --------------------------------------------------------------------------------
@@ -328,13 +333,6 @@ DASHBOARD_PARAMETERS = [
 ]
 
 
-def _requested_day(request):
-    try:
-        return parse_date(request.query_params.get("as_of") or "")
-    except ValueError:
-        return None
-
-
 class DashboardView(ApiMixin, APIView):
     """The figures of a district or province dashboard, for users whose subtree covers the
     area (reports.access: 404 outside it, 403 inside it for a smaller subtree; anonymous
@@ -350,11 +348,18 @@ class DashboardView(ApiMixin, APIView):
     def get(self, request, code):
         if not request.user.is_authenticated:
             raise exceptions.NotAuthenticated
+        # The page's filter form, first: it runs no query, and a malformed filter is a 400
+        # that names it whatever the area (it says nothing of the area). Its ``as_of`` (default
+        # today) chooses the area, since a code names one only with a date (42 is the old Hà
+        # Tĩnh until 30/06/2025 and the new one since), as on the page.
+        form = DashboardFilterForm(self.request.query_params)
+        if not form.is_valid():
+            raise exceptions.ValidationError(
+                {name: list(errors) for name, errors in form.errors.items()}
+            )
+        self.cleaned = form.cleaned_data
         try:
-            # A code names an area only with a date (42 is the old Hà Tĩnh until 30/06/2025
-            # and the new one since): the one valid on the requested day, as on the page. A
-            # malformed day is refused later by the filter form with its message.
-            self.unit = type(self).find(request.user, code, on=_requested_day(request))
+            self.unit = type(self).find(request.user, code, on=self.cleaned["as_of"])
         except access.PartOfArea as refusal:
             raise exceptions.PermissionDenied(
                 _(
@@ -365,26 +370,36 @@ class DashboardView(ApiMixin, APIView):
             ) from None
         return self.conditionally(self.body)
 
-    def check_filters(self):
-        form = DashboardFilterForm(self.request.query_params)
-        if not form.is_valid():
-            raise exceptions.ValidationError(
-                {name: list(errors) for name, errors in form.errors.items()}
-            )
-        self.cleaned = form.cleaned_data
-
     def version_province(self):
         return self.unit.pk if isinstance(self.unit, Province) else self.unit.province_id
 
     def body(self):
-        f = self.cleaned
+        """The figures as JSON, cached as the page caches its body (reports.cache): under the
+        area, the filters, the language and the province's report version, so an entry is
+        exact and every caller who may read the area shares it. Built by the page's own
+        builder on a miss."""
+        f, unit = self.cleaned, self.unit
+
+        def render():
+            board = type(self).build(unit, set_code=f["set"], as_of=f["as_of"], kind=f["kind"])
+            return JSONRenderer().render(dashboard_data(board)).decode()
+
         try:
-            board = type(self).build(self.unit, set_code=f["set"], as_of=f["as_of"], kind=f["kind"])
+            body = report_cache.cached_body(
+                "api",
+                type(unit).__name__,
+                unit.pk,
+                f["set"],
+                f["as_of"].isoformat(),
+                f["kind"],
+                province_id=self.version_province(),
+                render=render,
+            )
         except dashboard.UnknownCriteriaSet:
             raise exceptions.ValidationError(
                 {"set": [_("There is no commune criteria set with this code.")]}
             ) from None
-        return Response(dashboard_data(board))
+        return HttpResponse(body, content_type="application/json")
 
 
 @extend_schema(parameters=DASHBOARD_PARAMETERS, responses=OpenApiTypes.OBJECT)

@@ -42,6 +42,8 @@ BROWSER_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 TARGETS_MS = {"district": 100, "province": 300, "national": 1000, "assessment": 150}
 # The open data's national bulk CSV (api.bulk), streamed.
 BULK_TARGET_ROWS_PER_S = 20_000
+# What `--only` can select; all by default.
+SECTIONS = ("pages", "assessment", "api", "bulk", "export", "import", "throughput")
 
 
 def _setup_django():
@@ -228,13 +230,14 @@ def measure_page(name, request, *, runs, expect=200, cold=False):
 
     for _ in range(2):
         once()  # warm caches (templates, translations, the database's pages)
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
         if cold:
             cache.clear()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         once()
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - started_cpu)
     statements = capture(once)
     # Writes (the session's last-access update, a saved draft) are replayed inside a
     # transaction that is rolled back, so the replay changes nothing.
@@ -249,6 +252,9 @@ def measure_page(name, request, *, runs, expect=200, cold=False):
         "runs": runs,
         "median_ms": _ms(median),
         "p95_ms": _ms(_p95(times)),
+        # This process's CPU time: on SQLite (in the process) the whole request's work,
+        # which other jobs on a shared machine do not lengthen as they lengthen the wall time.
+        "cpu_median_ms": _ms(statistics.median(cpu)),
         "queries": len(statements),
         "sql_median_ms": _ms(sql_median),
         "efficiency": round(median / sql_median, 2) if sql_median else None,
@@ -326,27 +332,69 @@ def bench_assessment(ctx, *, runs):
 
 
 def bench_api(ctx, *, runs):
-    """The API's area figures (built on every request: the API caches no body, a client
-    polls with If-None-Match instead), and a 304 to such a poll."""
+    """The API's area figures, cold (built: the cache cleared before each request) and warm
+    (from the cache, as the pages' bodies), and a 304 to a poll with If-None-Match. The same
+    areas and dates as the dashboard pages, each page measured again cold alongside: the API
+    reads the same builder (reports.dashboard), so its cold time is compared with that
+    page's in the same run (``page_ratio``: API p95 / page p95), whatever else the machine
+    is doing."""
+    from django.urls import reverse
+
+    from communes.models import LEGACY_VALID_TO
+
     admin = _client(ctx["admin"])
-    district, province = ctx["district"], ctx["province"]
-    url_district = f"/api/v1/dashboards/districts/{district.code}/"
-    url_province = f"/api/v1/dashboards/provinces/{province.code}/"
-    etag = admin.get(url_province).headers["ETag"]
-    pages = [
-        measure_page("district dashboard API", lambda: admin.get(url_district), runs=runs),
-        measure_page("province dashboard API", lambda: admin.get(url_province), runs=runs),
-        measure_page(
-            "province dashboard API 304",
-            lambda: admin.get(url_province, headers={"If-None-Match": etag}),
-            runs=runs,
-            expect=304,
+    district, province, former = ctx["district"], ctx["province"], ctx["former_province"]
+    last_day = f"?as_of={LEGACY_VALID_TO.isoformat()}"
+    # (name, API URL, page URL, area)
+    areas = [
+        (
+            "district dashboard",
+            f"/api/v1/dashboards/districts/{district.code}/{last_day}",
+            reverse("reports:district_dashboard", args=[district.code]) + last_day,
+            f"{district.code} {district.name} ({district.n} communes), 30/06/2025",
+        ),
+        (
+            "province dashboard",
+            f"/api/v1/dashboards/provinces/{province.code}/",
+            reverse("reports:province_dashboard", args=[province.code]),
+            f"{province.code} {province.name} ({province.n} communes), today",
+        ),
+        (
+            "province dashboard, former map",
+            f"/api/v1/dashboards/provinces/{former.code}/{last_day}",
+            reverse("reports:province_dashboard", args=[former.code]) + last_day,
+            f"{former.code} {former.name} ({former.n} communes), 30/06/2025",
         ),
     ]
-    pages[0]["area"] = f"{district.code} {district.name} ({district.n} communes)"
-    for page in pages[1:]:
-        page["area"] = f"{province.code} {province.name} ({province.n} communes)"
-    return pages
+    pages = []
+    for name, api_url, page_url, area in areas:
+        cold, warm = (
+            measure_page(
+                f"{name} API ({'cold' if cold else 'warm'})",
+                lambda url=api_url: admin.get(url),
+                runs=runs,
+                cold=cold,
+            )
+            for cold in (True, False)
+        )
+        page = measure_page(
+            f"{name} page (cold, same run)",
+            lambda url=page_url: admin.get(url),
+            runs=runs,
+            cold=True,
+        )
+        cold["area"] = warm["area"] = page["area"] = area
+        cold["page_ratio"] = round(cold["p95_ms"] / page["p95_ms"], 2)
+        pages += [cold, warm, page]
+    etag = admin.get(areas[1][1]).headers["ETag"]
+    poll = measure_page(
+        "province dashboard API 304",
+        lambda: admin.get(areas[1][1], headers={"If-None-Match": etag}),
+        runs=runs,
+        expect=304,
+    )
+    poll["area"] = areas[1][3]
+    return [*pages, poll]
 
 
 def bench_bulk(ctx, *, memory_rows=200_000):
@@ -360,13 +408,14 @@ def bench_bulk(ctx, *, memory_rows=200_000):
     client = Client(HTTP_HOST="127.0.0.1")
     found = []
     for name in ("assessments", "results", "recognitions"):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(f"/open-data/{name}.csv")
         size = rows = 0
         for chunk in response.streaming_content:
             size += len(chunk)
             rows += chunk.count(b"\n")
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - started_cpu
         rows -= 1  # the header
         tracemalloc.start()
         response = client.get(f"/open-data/{name}.csv")
@@ -384,6 +433,8 @@ def bench_bulk(ctx, *, memory_rows=200_000):
                 "rows": rows,
                 "seconds": round(elapsed, 2),
                 "rows_per_s": round(rows / elapsed) if elapsed else None,
+                # Rows per second of this process's CPU (on SQLite, the database's too).
+                "rows_per_cpu_s": round(rows / cpu) if cpu else None,
                 "megabytes": round(size / 2**20, 1),
                 "peak_memory_mb": round(peak / 2**20, 1),
                 "memory_rows": min(rows, memory_rows),
@@ -682,8 +733,13 @@ def table(report) -> str:
         f"{report['machine']['cores']} cores ({report['machine']['cpu']}) — "
         f"CONN_MAX_AGE {report['machine']['conn_max_age']}, cache {report['machine']['cache']}",
         "dataset: " + ", ".join(f"{k} {v:,}" for k, v in report["dataset"].items()),
+        "load average (1/5/15 min) on "
+        f"{report['machine']['cores']} cores: before "
+        + " ".join(f"{x:.2f}" for x in report["load_average"])
+        + ", after "
+        + " ".join(f"{x:.2f}" for x in report["load_average_after"]),
         "",
-        f"{'measure':<32} {'median':>9} {'p95':>9} {'queries':>8} {'bare SQL':>9} "
+        f"{'measure':<32} {'median':>9} {'p95':>9} {'CPU':>9} {'queries':>8} {'bare SQL':>9} "
         f"{'ratio':>6}  target",
     ]
     for page in report["pages"]:
@@ -695,35 +751,43 @@ def table(report) -> str:
         queries = str(page["queries"])
         if "queries_smallest_district" in page:
             queries += f"/{page['queries_smallest_district']}"
+        if "page_ratio" in page:
+            verdict += f"; {page['page_ratio']}× the page's p95"
         lines.append(
             f"{page['name']:<32} {page['median_ms']:>7.1f}ms {page['p95_ms']:>7.1f}ms "
-            f"{queries:>8} {page['sql_median_ms']:>7.1f}ms {page['efficiency']:>6}  {verdict}"
+            f"{page['cpu_median_ms']:>7.1f}ms {queries:>8} {page['sql_median_ms']:>7.1f}ms "
+            f"{page['efficiency']:>6}  {verdict}"
         )
     for bulk in report.get("bulk", []):
         verdict = "met" if bulk["rows_per_s"] >= BULK_TARGET_ROWS_PER_S else "MISSED"
         lines.append(
-            f"{bulk['name']:<32} {bulk['rows_per_s']:>7,} rows/s ({bulk['rows']:,} rows, "
+            f"{bulk['name']:<32} {bulk['rows_per_s']:>7,} rows/s, "
+            f"{bulk['rows_per_cpu_s']:,} per CPU second ({bulk['rows']:,} rows, "
             f"{bulk['megabytes']} MB in {bulk['seconds']} s; peak {bulk['peak_memory_mb']} MB over "
             f"{bulk['memory_rows']:,} rows)"
             f"  ≥ {BULK_TARGET_ROWS_PER_S:,} rows/s: {verdict}"
         )
-    export = report["export"]
-    lines.append(
-        f"{export['name']:<32} {export['median_ms']:>7.1f}ms   peak {export['peak_memory_mb']} MB"
-        f" ({export['area']}, {export['bytes']:,} bytes)"
-    )
-    imp = report["import"]
-    sample = f"SAMPLE of {imp['rows']:,} rows" if imp["sample"] else f"{imp['rows']:,} rows"
-    verdict = (
-        "met" if imp["projected_country_s"] <= 60 and imp["peak_memory_mb"] <= 1024 else ("MISSED")
-    )
-    lines.append(
-        f"{'matrix import: ' + sample:<32} dry run {imp['dry_run_rows_per_s']:,} rows/s "
-        f"({imp['dry_run_s']} s), apply {imp['apply_rows_per_s']:,} rows/s ({imp['apply_s']} s), "
-        f"peak {imp['peak_memory_mb']} MB; whole country ≈ {imp['projected_country_s']} s "
-        f"(target ≤ 60 s, ≤ 1 GB: {verdict})"
-    )
-    for run in report["throughput"]:
+    export = report.get("export")
+    if export:
+        lines.append(
+            f"{export['name']:<32} {export['median_ms']:>7.1f}ms   peak "
+            f"{export['peak_memory_mb']} MB ({export['area']}, {export['bytes']:,} bytes)"
+        )
+    imp = report.get("import")
+    if imp:
+        sample = f"SAMPLE of {imp['rows']:,} rows" if imp["sample"] else f"{imp['rows']:,} rows"
+        verdict = (
+            "met"
+            if imp["projected_country_s"] <= 60 and imp["peak_memory_mb"] <= 1024
+            else "MISSED"
+        )
+        lines.append(
+            f"{'matrix import: ' + sample:<32} dry run {imp['dry_run_rows_per_s']:,} rows/s "
+            f"({imp['dry_run_s']} s), apply {imp['apply_rows_per_s']:,} rows/s "
+            f"({imp['apply_s']} s), peak {imp['peak_memory_mb']} MB; whole country ≈ "
+            f"{imp['projected_country_s']} s (target ≤ 60 s, ≤ 1 GB: {verdict})"
+        )
+    for run in report.get("throughput", []):
         ratio = f", {run['ratio_to_baseline']}× the baseline" if "ratio_to_baseline" in run else ""
         lines.append(
             f"{run['name']:<32} {run['requests_per_s']:>7.1f} req/s, {run['errors']} errors "
@@ -731,6 +795,8 @@ def table(report) -> str:
             f"median {run['median_ms']} ms, p95 {run['p95_ms']} ms{ratio})"
         )
     lines.append(
+        "CPU = median CPU time of this process per request (on SQLite the database's work "
+        "too; on PostgreSQL the server's is not in it); "
         "ratio = server time of the page / time of its own SQL replayed on the connection "
         "(target ≤ 1.5); queries district = largest/smallest district; cold = cache cleared "
         "before each request, warm = served from the cache; the process is settled as "
@@ -752,7 +818,15 @@ def main(argv=None):
         "probe predicts under --import-budget seconds, else that probe is the sample).",
     )
     parser.add_argument("--import-budget", type=int, default=300)
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        metavar="SECTION",
+        help=f"Run only this section (repeatable): {', '.join(SECTIONS)}. Default: all.",
+    )
     args = parser.parse_args(argv)
+    only = set(args.only or SECTIONS)
 
     _setup_django()
     generated_s = ensure_data(print)
@@ -763,19 +837,31 @@ def main(argv=None):
     settle_process()
     print("pages...")
     report = {"machine": machine(), "dataset": dataset(), "generate_history_s": generated_s}
-    report["pages"] = (
-        bench_pages(ctx, runs=args.runs)
-        + bench_assessment(ctx, runs=args.runs)
-        + bench_api(ctx, runs=args.runs)
-    )
-    print("bulk files...")
-    report["bulk"] = bench_bulk(ctx)
-    print("export...")
-    report["export"] = bench_export(ctx, runs=max(3, args.runs // 4))
-    print("import...")
-    report["import"] = bench_import(ctx, rows=args.import_rows, budget_s=args.import_budget)
-    print("throughput...")
-    report["throughput"] = bench_throughput(ctx, seconds=args.load_seconds, clients=args.clients)
+    report["load_average"] = os.getloadavg()
+    report["pages"] = []
+    if "pages" in only:
+        report["pages"] += bench_pages(ctx, runs=args.runs)
+    if "assessment" in only:
+        report["pages"] += bench_assessment(ctx, runs=args.runs)
+    if "api" in only:
+        report["pages"] += bench_api(ctx, runs=args.runs)
+    if "bulk" in only:
+        print("bulk files...")
+        report["bulk"] = bench_bulk(ctx)
+    if "export" in only:
+        print("export...")
+        report["export"] = bench_export(ctx, runs=max(3, args.runs // 4))
+    if "import" in only:
+        print("import...")
+        report["import"] = bench_import(ctx, rows=args.import_rows, budget_s=args.import_budget)
+    if "throughput" in only:
+        print("throughput...")
+        report["throughput"] = bench_throughput(
+            ctx, seconds=args.load_seconds, clients=args.clients
+        )
+    # The machine's load while measuring (1, 5, 15 minutes), before and after: a shared
+    # machine's figures mean little without it.
+    report["load_average_after"] = os.getloadavg()
 
     text = table(report)
     print()

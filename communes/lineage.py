@@ -7,9 +7,10 @@ district's lineage is only its end date.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -35,6 +36,8 @@ NAME_PREFIXES = (
 class LinkedUnit:
     unit: Commune | Province
     partly_merged: bool
+    # The day the change took effect (01/07/2025 for the 2025 reorganisation).
+    effective_on: datetime.date
 
 
 @dataclass
@@ -94,10 +97,46 @@ def _links(model, unit):
     preds, succs = [], []
     for link in links:
         if link.successor_id == unit.pk:
-            preds.append(LinkedUnit(link.predecessor, link.partly_merged))
+            preds.append(LinkedUnit(link.predecessor, link.partly_merged, link.effective_on))
         else:
-            succs.append(LinkedUnit(link.successor, link.partly_merged))
+            succs.append(LinkedUnit(link.successor, link.partly_merged, link.effective_on))
     return preds, succs
+
+
+def with_lineage(units: QuerySet) -> QuerySet:
+    """``units`` (provinces or communes) with their lineage read in two queries whatever their
+    number (one for the links to predecessors, one for those to successors), which
+    ``predecessors_of`` and ``successors_of`` give as LinkedUnit lists ordered by code, as
+    ``lineage_for`` does for one unit. Districts have none (the level was abolished)."""
+    links = {Commune: CommuneSuccession, Province: ProvinceSuccession}[units.model]
+    return units.prefetch_related(
+        Prefetch(
+            "predecessor_links",
+            queryset=links.objects.select_related("predecessor").order_by("predecessor__code"),
+            to_attr="prefetched_predecessor_links",
+        ),
+        Prefetch(
+            "successor_links",
+            queryset=links.objects.select_related("successor").order_by("successor__code"),
+            to_attr="prefetched_successor_links",
+        ),
+    )
+
+
+def predecessors_of(unit) -> list[LinkedUnit]:
+    """The predecessors of a unit read through ``with_lineage``."""
+    return [
+        LinkedUnit(link.predecessor, link.partly_merged, link.effective_on)
+        for link in unit.prefetched_predecessor_links
+    ]
+
+
+def successors_of(unit) -> list[LinkedUnit]:
+    """The successors of a unit read through ``with_lineage``."""
+    return [
+        LinkedUnit(link.successor, link.partly_merged, link.effective_on)
+        for link in unit.prefetched_successor_links
+    ]
 
 
 def lineage_for(unit, *, on=None) -> Lineage:

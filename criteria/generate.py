@@ -1,9 +1,9 @@
 """A realistic, reproducible national history of assessments, for benchmarks and load tests.
 
 ``generate_history`` builds, on top of the administrative units, public assessments of every
-rural commune (xã) against the national NTM set in force at each date, two rounds a year, with
-plausible progress; the recognitions and targets that follow from those results; and a few
-villages per commune.
+rural commune (xã) against the national NTM set in force at each date, two rounds a year (none
+dated after today, or after the ``until`` date of the run), with plausible progress; the
+recognitions and targets that follow from those results; and a few villages per commune.
 
 The history crosses the 2025 merger (default 2020–2026): a round dated before 01/07/2025 is
 held by the communes of the old map, a later one by the communes of the 34 provinces, each
@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from communes.enums import AssessmentStatus, CommuneKind, ResultStatus, VillageKind
 from communes.models import (
@@ -114,22 +115,26 @@ class _Round:
     criteria: list[Criterion]
 
 
-def round_dates(*, years: int, end_year: int) -> list[datetime.date]:
+def round_dates(*, years: int, end_year: int, until: datetime.date) -> list[datetime.date]:
+    """The rounds' dates, none after ``until``: an assessment is a record of what was found,
+    so generated data never dates one in the future (the year-end round of the current year
+    is left out until its day has come)."""
     return [
-        datetime.date(year, month, day)
+        day
         for year in range(end_year - years + 1, end_year + 1)
-        for month, day in ROUNDS
+        for month, day_of_month in ROUNDS
+        if (day := datetime.date(year, month, day_of_month)) <= until
     ]
 
 
-def _rounds(*, years: int, end_year: int) -> list[_Round]:
+def _rounds(*, years: int, end_year: int, until: datetime.date) -> list[_Round]:
     sets = list(CriteriaSet.objects.filter(code__in=SET_CODES).order_by("valid_from"))
     criteria = {s.pk: list(s.criteria.order_by("number")) for s in sets}
     # The set in force that day (from its legal effective date until the next one's), as the
     # assessment start form offers it.
     windows = in_force_windows(sets)
     rounds = []
-    for day in round_dates(years=years, end_year=end_year):
+    for day in round_dates(years=years, end_year=end_year, until=until):
         valid = [s for s in sets if windows[s.pk].contains(day)]
         if valid:
             rounds.append(_Round(day=day, criteria_set=valid[-1], criteria=criteria[valid[-1].pk]))
@@ -166,12 +171,14 @@ def generate_history(
     seed: int = DEFAULT_SEED,
     years: int = DEFAULT_YEARS,
     end_year: int = DEFAULT_END_YEAR,
+    until: datetime.date | None = None,
     villages: int = DEFAULT_VILLAGES,
     province_codes: Iterable[str] | None = None,
     reset: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> GenerationSummary:
-    """Generate the history (see the module docstring).
+    """Generate the history (see the module docstring). No round is dated after ``until``
+    (default today): recognitions follow the rounds, so none is dated later either.
 
     Side effects, in one transaction: runs load_admin_units (and load_criteria) when units or
     the national sets are missing; with ``reset``, deletes every generated row first (any
@@ -190,9 +197,12 @@ def generate_history(
         elif generated_assessments().exists():
             summary.already_present = True
             return summary
-        rounds = _rounds(years=years, end_year=end_year)
+        rounds = _rounds(years=years, end_year=end_year, until=until or timezone.localdate())
         if not rounds:
-            raise ValueError("No national commune set is valid in the years asked for.")
+            raise ValueError(
+                "No national commune set is valid on a round date of the years asked for "
+                "(rounds after --until, by default today, are left out)."
+            )
         # The old map first: a new commune starts from its predecessors' last state.
         old = Province.objects.valid_on(LEGACY_VALID_TO).order_by("code")
         new = Province.objects.valid_on(MERGER_DATE).order_by("code")

@@ -284,6 +284,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_RATE_TOKEN", default="1200/hour"),
         "address": env.str("API_RATE_ADDRESS", default="600/hour"),
+        # The bulk files of /open-data/ (api.throttling.throttle_bulk_download), counted apart:
+        # a national file takes seconds to generate, an API page milliseconds.
+        "bulk_token": env.str("OPEN_DATA_RATE_TOKEN", default="60/hour"),
+        "bulk_address": env.str("OPEN_DATA_RATE_ADDRESS", default="20/hour"),
     },
     "NUM_PROXIES": AXES_IPWARE_PROXY_COUNT,
     # Decimals (indicator values, thresholds) as JSON numbers, not strings.

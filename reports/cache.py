@@ -101,13 +101,14 @@ def _prune(*, before: int, using: str | None) -> None:
         )
 
 
-def report_version(province_id: int) -> int:
-    """The province's report version. One query.
+def report_changes(province_id: int):
+    """The ReportChange rows whose tokens make the province's report version.
 
     A province formed on 01/07/2025 shows its predecessors' figures (its trend through the
     merger), so its version also sums the changes of every province one of its communes'
     predecessors belonged to (normally its predecessor provinces): a write to an old commune
-    of Quảng Bình changes the key of Quảng Trị's dashboard too."""
+    of Quảng Bình changes the key of Quảng Trị's dashboard too. The API's ETags
+    (api.conditional) sum the same rows."""
     from communes.models import Commune
 
     from .models import ReportChange
@@ -115,11 +116,16 @@ def report_version(province_id: int) -> int:
     predecessor_provinces = Commune.objects.filter(
         successor_links__successor__province_id=province_id
     ).values("province_id")
-    total = ReportChange.objects.filter(
+    return ReportChange.objects.filter(
         Q(province_id=province_id)
         | Q(province__isnull=True)
         | Q(province_id__in=predecessor_provinces)
-    ).aggregate(v=Sum("token"))["v"]
+    )
+
+
+def report_version(province_id: int) -> int:
+    """The province's report version (``report_changes``). One query."""
+    total = report_changes(province_id).aggregate(v=Sum("token"))["v"]
     return int(total or 0)
 
 

@@ -164,3 +164,18 @@ def test_a_bad_filter_is_a_400_that_names_it(admin_api):
     response = admin_api.get("/api/v1/dashboards/districts/447/", {"set": "NO_SUCH"})
     assert response.status_code == 400
     assert "set" in response.json()
+
+
+def test_the_filter_forms_as_of_chooses_the_area(admin_api):
+    """42 is the old Hà Tĩnh until 30/06/2025 and the new one since: the form's ``as_of``
+    (default today) names the area, as on the page."""
+    url = "/api/v1/dashboards/provinces/42/"
+    old = admin_api.get(url, {"as_of": "2025-06-30"}).json()
+    new = admin_api.get(url, {"as_of": "2025-07-01"}).json()
+    today = admin_api.get(url).json()
+    names = {row["code"]: row["name"] for row in old["communes"]}
+    assert names["18838"] == "Xã Lâm Hợp" and old["districts"]
+    names = {row["code"]: row["name"] for row in new["communes"]}
+    assert names["18838"] == "Xã Kỳ Lạc"
+    assert not new["districts"]  # no district tier since 01/07/2025
+    assert [row["code"] for row in today["communes"]] == [row["code"] for row in new["communes"]]

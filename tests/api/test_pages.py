@@ -86,3 +86,18 @@ def test_every_verification_tag_has_an_api_value():
 
     assert set(VERIFICATION) == set(Verification)
     assert len(set(VERIFICATION.values())) == len(Verification)
+
+
+def test_the_licence_is_a_setting_the_owner_decides(client, settings):
+    """The default is CC BY 4.0; the data owner names another in the settings and the pages
+    and the files follow."""
+    assert settings.OPEN_DATA_LICENCE == "CC BY 4.0"
+    assert settings.OPEN_DATA_LICENCE_URL == "https://creativecommons.org/licenses/by/4.0/"
+    settings.OPEN_DATA_LICENCE = "ODC-BY 1.0"
+    settings.OPEN_DATA_LICENCE_URL = "https://opendatacommons.org/licenses/by/1-0/"
+    for url in ("/open-data/", "/open-data/data-dictionary/"):
+        page = client.get(url).content.decode()
+        assert '<a href="https://opendatacommons.org/licenses/by/1-0/" rel="license">' in page
+        assert "ODC-BY 1.0" in page and "CC BY" not in page
+    response = client.get("/open-data/recognitions.csv")
+    assert response.headers["X-Content-Licence"] == "ODC-BY 1.0"

@@ -7,7 +7,6 @@ import pytest
 from django.test import Client
 from django.utils.http import http_date
 
-from api import throttling
 from communes.models import Commune, District
 from criteria.enums import Title
 from criteria.models import CriteriaSet
@@ -57,6 +56,30 @@ def test_a_write_in_another_province_keeps_the_etag(office):
     etag = office.get(DASHBOARD).headers["ETag"]
     make_recognition(unit=legacy_unit(Commune, FAR_COMMUNE))
     assert office.get(DASHBOARD, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_write_on_a_predecessor_changes_the_new_provinces_etag(users):
+    """The new Hà Tĩnh (42 since 01/07/2025) shows its predecessors' history in its trend: a
+    write on Lâm Hợp, a commune of the old Hà Tĩnh, changes its ETag, as it changes the key of
+    the page's cached body (reports.cache.report_changes)."""
+    admin = Client()
+    admin.force_login(users["admin"])
+    url = f"/api/v1/dashboards/provinces/{HA_TINH}/"
+    first = admin.get(url, {"as_of": "2026-01-10"})
+    assert first.json()["area"]["name"] == "Tỉnh Hà Tĩnh"
+    etag = first.headers["ETag"]
+    assert (
+        admin.get(url, {"as_of": "2026-01-10"}, headers={"If-None-Match": etag}).status_code == 304
+    )
+    make_assessment(
+        unit=legacy_unit(Commune, LAM_HOP),
+        criteria_set=CriteriaSet.objects.get(code="NTM_XA_2021_2025"),
+        met=range(1, 20),
+        assessed_on=datetime.date(2024, 3, 1),
+    )
+    again = admin.get(url, {"as_of": "2026-01-10"}, headers={"If-None-Match": etag})
+    assert again.status_code == 200
+    assert again.headers["ETag"] != etag
 
 
 def test_other_filters_have_another_etag(office):
@@ -154,12 +177,18 @@ def test_a_broken_cursor_is_a_404_not_a_500(client):
 # -- Rate limits -----------------------------------------------------------------------------
 
 
+def set_rates(settings, **rates):
+    """The rates of the settings (api.throttling reads them at each request)."""
+    current = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**current, **rates},
+    }
+
+
 @pytest.fixture
-def low_limits(monkeypatch):
-    # The rates are read from settings when DRF is imported (SimpleRateThrottle.THROTTLE_RATES).
-    rates = {"address": "3/minute", "token": "2/minute"}
-    monkeypatch.setattr(throttling.PerAddressThrottle, "THROTTLE_RATES", rates)
-    monkeypatch.setattr(throttling.PerTokenThrottle, "THROTTLE_RATES", rates)
+def low_limits(settings):
+    set_rates(settings, address="3/minute", token="2/minute")
 
 
 def test_an_address_over_its_limit_gets_a_clear_429(client, low_limits):
@@ -180,3 +209,31 @@ def test_a_token_over_its_limit_gets_a_429_whatever_its_address(clients, low_lim
     assert token.get("/api/v1/provinces/", REMOTE_ADDR="10.0.0.7").status_code == 429
     # The address limit does not apply to a token holder, nor the token's to the address.
     assert Client().get("/api/v1/provinces/").status_code == 200
+
+
+# -- The figures' cache ----------------------------------------------------------------------
+
+
+def test_figures_are_built_once_for_every_caller_until_a_write(
+    users, clients, django_assert_max_num_queries
+):
+    """The figures are cached as the page's body is (reports.cache): a second caller who may
+    read the area gets the same bytes without the dashboard's queries; a write in the
+    province changes the key, so the next answer has the new figures."""
+    office, token = clients["district"], clients["token"]
+    first = office.get(DASHBOARD, {"as_of": "2024-12-31"})
+    assert first.status_code == 200
+    # The token's account, the district, the report version twice (ETag, cache key): none of
+    # the dashboard's own queries.
+    with django_assert_max_num_queries(6):
+        second = token.get(DASHBOARD, {"as_of": "2024-12-31"})
+    assert second.content == first.content
+    assert second.headers["Content-Type"] == "application/json"
+    lam_hop = legacy_unit(Commune, LAM_HOP)
+    ntm = first.json()["headline"]["ntm"]
+    was_ntm = any(r["code"] == LAM_HOP and r["recognitions"] for r in first.json()["communes"])
+    make_recognition(unit=lam_hop, title=Title.NTM, decided_on=datetime.date(2024, 6, 1))
+    third = office.get(DASHBOARD, {"as_of": "2024-12-31"}).json()
+    assert third["headline"]["ntm"] == ntm + (0 if was_ntm else 1)
+    row = next(r for r in third["communes"] if r["code"] == LAM_HOP)
+    assert {"title": "ntm", "decided_on": "2024-06-01"} in row["recognitions"]

@@ -41,12 +41,13 @@ def populate(n):
 
 
 # Anonymous: the filter's unit, the report version (api.conditional), the rows, and the
-# prefetches (results and indicator values for assessments).
+# prefetches (results and indicator values for assessments; the links to predecessors and to
+# successors for communes).
 CASES = [
     ("/api/v1/assessments/", "district", 5, 2 * MANY),
     ("/api/v1/recognitions/", "district", 3, 2 * MANY),
     ("/api/v1/targets/", "district", 3, MANY),
-    ("/api/v1/communes/", "district", 2, MANY),
+    ("/api/v1/communes/", "district", 4, MANY),
 ]
 
 
@@ -86,7 +87,8 @@ def test_criteria_set_detail_query_count(client, django_assert_num_queries, n):
 
 
 def test_province_and_district_lists_query_count(client, django_assert_num_queries):
-    with django_assert_num_queries(2):
+    # The version, the rows, the links to predecessors and to successors (districts: none).
+    with django_assert_num_queries(4):
         client.get("/api/v1/provinces/")
     with django_assert_num_queries(2):
         client.get("/api/v1/districts/", {"province": "42"})

@@ -177,6 +177,9 @@ def test_generate_history_crosses_the_merger():
         "2",
         "--end-year",
         "2026",
+        # The round of 15/12/2026 is in the data only once its day has come.
+        "--until",
+        "2026-12-31",
         "--villages",
         "1",
         stdout=io.StringIO(),
@@ -227,3 +230,71 @@ def test_generate_history_crosses_the_merger():
         assert met_on(successor_id, first) == set.intersection(*before)
         checked += 1
     assert checked > 5
+
+
+def test_generate_history_dates_nothing_after_today():
+    """Next year's rounds are in the future whatever today is: none is generated, nor any
+    recognition they would bring; this year's rounds up to today are."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    call_command(
+        "generate_history",
+        "--province",
+        "42",
+        "--years",
+        "2",
+        "--end-year",
+        str(today.year + 1),
+        "--villages",
+        "1",
+        stdout=io.StringIO(),
+    )
+    days = set(generate.generated_assessments().values_list("assessed_on", flat=True))
+    assert days == set(generate.round_dates(years=1, end_year=today.year, until=today))
+    assert max(days) <= today
+    decided = Recognition.objects.filter(note__startswith=generate.MARK).values_list(
+        "decided_on", flat=True
+    )
+    assert all(day <= today for day in decided)
+
+
+def test_generate_history_stops_at_the_date_of_the_run():
+    call_command(
+        "generate_history",
+        "--province",
+        "42",
+        "--years",
+        "2",
+        "--end-year",
+        "2026",
+        "--until",
+        "2026-12-04",
+        "--villages",
+        "0",
+        stdout=io.StringIO(),
+    )
+    days = set(generate.generated_assessments().values_list("assessed_on", flat=True))
+    assert days == {
+        datetime.date(2025, 6, 30),
+        datetime.date(2025, 12, 15),
+        datetime.date(2026, 6, 30),
+    }
+
+
+def test_generate_history_refuses_a_run_with_no_round_left():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="until"):
+        call_command(
+            "generate_history",
+            "--province",
+            "42",
+            "--years",
+            "1",
+            "--end-year",
+            "2026",
+            "--until",
+            "2026-06-29",
+            stdout=io.StringIO(),
+        )

@@ -1,3 +1,5 @@
+import datetime
+
 from django.core.management.base import BaseCommand, CommandError
 
 from criteria import generate
@@ -17,6 +19,14 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--end-year", type=int, default=generate.DEFAULT_END_YEAR, help="The last year."
+        )
+        parser.add_argument(
+            "--until",
+            type=datetime.date.fromisoformat,
+            default=None,
+            metavar="YYYY-MM-DD",
+            help="Date no round may be after (default: today): no assessment or recognition "
+            "is generated in the future.",
         )
         parser.add_argument(
             "--villages", type=int, default=generate.DEFAULT_VILLAGES, help="Per commune."
@@ -42,6 +52,7 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 years=options["years"],
                 end_year=options["end_year"],
+                until=options["until"],
                 villages=options["villages"],
                 province_codes=options["province"],
                 reset=options["reset"],
