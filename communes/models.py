@@ -103,7 +103,11 @@ class Unit(models.Model):
         another one (18838 is Xã Kỳ Lạc today; Xã Lâm Hợp is /c/18838/?on=2025-06-30)."""
         if self.url_name is None:
             raise NotImplementedError(f"{type(self).__name__} has no public page")
-        url = reverse(self.url_name, args=[self.code])
+        return self.dated_url(reverse(self.url_name, args=[self.code]))
+
+    def dated_url(self, url: str) -> str:
+        """``url`` (an address by this unit's code) with ``?on=`` when the unit is not valid
+        today, so that it keeps naming this unit and never the one that holds the code now."""
         today = timezone.localdate()
         if self.is_valid_on(today):
             return url
@@ -242,6 +246,11 @@ class Commune(Unit):
             models.Index(fields=["district", "kind"], name="commune_district_kind_idx"),
             models.Index(fields=["province", "kind"], name="commune_province_kind_idx"),
         ]
+
+    def history_url(self) -> str:
+        """The commune's assessment timeline (private), at an address that stays this
+        commune's after its code passed to another (``?on=`` as in ``public_url``)."""
+        return self.dated_url(reverse("criteria:commune_history", args=[self.code]))
 
     @property
     def effective_region(self) -> str:

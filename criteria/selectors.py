@@ -16,8 +16,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
+from communes.lineage import lineage_for
 from communes.models import Commune
 from communes.selectors import communes_for_user, scope_for, unit_for_address, unit_scope_q
+from reports.selectors import merger_history
 
 from .enums import SetLevel
 from .models import (
@@ -251,6 +253,17 @@ def commune_timeline(user, commune: Commune) -> list[Assessment]:
         .with_progress()
         .order_by("-assessed_on", "-pk")
     )
+
+
+def lineage_history(commune: Commune, *, on: datetime.date | None = None):
+    """Where the commune came from and what it became (communes.lineage), and, for a commune
+    formed by the 2025 merger, its predecessors' public assessments and recognitions before
+    01/07/2025 with the merged-commune title (reports.selectors.merger_history). Public facts
+    only, so any reader of the commune may see them. Two queries, five with predecessors
+    (however many predecessors, assessments or recognitions)."""
+    lineage = lineage_for(commune, on=on)
+    own = list(Recognition.objects.filter(commune=commune)) if lineage.predecessors else []
+    return lineage, merger_history(commune, own, lineage.predecessors)
 
 
 @dataclass
