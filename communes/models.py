@@ -431,3 +431,24 @@ class Membership(models.Model):
     @property
     def unit(self):
         return self.commune or self.district or self.province
+
+    # A membership's validity is derived, not stored: a district office's ends with its
+    # district (the level was abolished on 01/07/2025, so every district office's membership
+    # ends on 30/06/2025), and a stored copy could only drift from the unit's. Commune and
+    # province officials keep theirs: their offices went on under the successor units, and
+    # they may still enter or review their old unit's dossiers dated while it existed.
+    @property
+    def valid_to(self) -> datetime.date | None:
+        """The membership's last day (None: open-ended)."""
+        if self.role == Role.DISTRICT_OFFICE and self.district is not None:
+            return self.district.valid_to
+        return None
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        """Whether the member may act (write) on ``day``; an ended membership still reads
+        what it held (the selectors scope reads by unit, not by date)."""
+        return self.valid_to is None or day <= self.valid_to
+
+    @property
+    def has_ended(self) -> bool:
+        return not self.is_active_on(timezone.localdate())
