@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import vietnam_provinces
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from vietnam_provinces import _province_conversion_2025 as province_conversion
 from vietnam_provinces import _ward_conversion_2025 as ward_conversion
@@ -546,12 +547,21 @@ def _load_province_units(
     return district_counts, commune_counts
 
 
+def closed_unit_message(unit) -> str:
+    """Why a unit that has ended gets no new account."""
+    return _(
+        "%(unit)s existed until %(day)s: a new account can only be bound to a unit that "
+        "exists today."
+    ) % {"unit": unit.name, "day": f"{unit.valid_to:%d/%m/%Y}" if unit.valid_to else ""}
+
+
 def bind_new_account(*, account, role: str, unit, by) -> Membership:
     """Bind ``account``, created in the same transaction, to ``unit`` with ``role``: the one way
     a province's administrator gives an account a membership (communes.user_admin). Refuses
     an account that has a membership already or holds power (superuser, staff), and a unit
     outside ``by``'s subtree: binding an existing account is how an account above the
-    administrator was taken over.
+    administrator was taken over. Refuses a unit not valid today (ValidationError): a unit
+    that ended on 30/06/2025 gets no new account.
 
     Side effects: creates one Membership.
     """
@@ -562,6 +572,8 @@ def bind_new_account(*, account, role: str, unit, by) -> Membership:
             raise PermissionDenied(_("Only a new account without any rights can be bound here."))
         if not scoped(by, type(unit).objects.filter(pk=unit.pk)).exists():
             raise PermissionDenied(_("This unit is outside your area."))
+        if not unit.is_valid_on(timezone.localdate()):
+            raise ValidationError(closed_unit_message(unit))
         membership = Membership(user=account, role=role)
         setattr(membership, type(unit).__name__.lower(), unit)
         membership.full_clean()

@@ -88,7 +88,7 @@ def test_an_office_of_an_ended_unit_lands_on_its_last_day_with_its_successor(
     assert page.context["unit"].valid_to.isoformat() == "2025-06-30"
     body = re.sub(r"\s+", " ", page.content.decode())
     assert "data-dashboard-ended" in body and notice in body
-    assert "Its communes now belong to: <a href=\"/p/42/\">Tỉnh Hà Tĩnh</a>." in body
+    assert 'Its communes now belong to: <a href="/p/42/">Tỉnh Hà Tĩnh</a>.' in body
     assert "no longer exists" not in body
 
 
