@@ -35,6 +35,9 @@ NAME_PREFIXES = (
 class LinkedUnit:
     unit: Commune | Province
     partly_merged: bool
+    # The resolution that made the change, only where it is known: the package's conversion
+    # table carries none, so the loader leaves it blank and the pages show nothing for it.
+    legal_basis: str = ""
 
 
 @dataclass
@@ -94,9 +97,9 @@ def _links(model, unit):
     preds, succs = [], []
     for link in links:
         if link.successor_id == unit.pk:
-            preds.append(LinkedUnit(link.predecessor, link.partly_merged))
+            preds.append(LinkedUnit(link.predecessor, link.partly_merged, link.legal_basis))
         else:
-            succs.append(LinkedUnit(link.successor, link.partly_merged))
+            succs.append(LinkedUnit(link.successor, link.partly_merged, link.legal_basis))
     return preds, succs
 
 
