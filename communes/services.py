@@ -452,8 +452,7 @@ def _save(model, *, create: list, update: list, fields: list[str]) -> None:
 
 
 def _load_provinces(divisions: list[dict], *, summary: UnitCounts) -> dict[str, Province]:
-    existing = {p.code: p for p in Province.objects.valid_on(LEGACY_VALID_TO)}
-    create, update = [], []
+    staged = {}
     for source in divisions:
         code = _code_of(source)
         if code not in PROVINCE_REGIONS:
@@ -467,15 +466,30 @@ def _load_provinces(divisions: list[dict], *, summary: UnitCounts) -> dict[str, 
             "region": PROVINCE_REGIONS[code],
             "valid_to": LEGACY_VALID_TO,
         }
+        staged[code] = values
+    existing = {p.code: p for p in Province.objects.valid_on(LEGACY_VALID_TO)}
+    return _store_provinces(existing, staged, summary=summary)
+
+
+def _store_provinces(
+    existing: dict[str, Province], staged: dict[str, dict], *, summary: UnitCounts
+) -> dict[str, Province]:
+    """Create or update the provinces of one era: ``staged`` maps a code to its field values,
+    ``existing`` the era's provinces by code (completed with the new ones and returned).
+    Counts into ``summary``."""
+    create, update = [], []
+    fields = set()
+    for code, values in staged.items():
+        fields.update(values)
         province = existing.get(code)
         if province is None:
-            existing[code] = province = Province(code=code, **values)
-            create.append(province)
+            existing[code] = Province(code=code, **values)
+            create.append(existing[code])
         elif _apply(province, values):
             update.append(province)
         else:
             summary.unchanged += 1
-    _save(Province, create=create, update=update, fields=["name", "kind", "region", "valid_to"])
+    _save(Province, create=create, update=update, fields=sorted(fields))
     summary.created += len(create)
     summary.updated += len(update)
     return existing
@@ -611,11 +625,10 @@ def _agreed_region(regions: Iterable[str]) -> str:
 def _load_new_provinces(
     divisions: list[dict], *, lineage: list[Link], summary: UnitCounts
 ) -> dict[str, Province]:
-    existing = {p.code: p for p in Province.objects.valid_on(MERGER_DATE)}
     predecessors = defaultdict(list)
     for link in lineage:
         predecessors[link.new_code].append(link.old_code)
-    create, update = [], []
+    staged = {}
     for source in divisions:
         code = _code_of(source)
         kind = NEW_PROVINCE_KINDS.get(source["type"])
@@ -631,23 +644,9 @@ def _load_new_provinces(
             "valid_from": MERGER_DATE,
             "valid_to": None,
         }
-        province = existing.get(code)
-        if province is None:
-            existing[code] = province = Province(code=code, **values)
-            create.append(province)
-        elif _apply(province, values):
-            update.append(province)
-        else:
-            summary.unchanged += 1
-    _save(
-        Province,
-        create=create,
-        update=update,
-        fields=["name", "kind", "region", "valid_from", "valid_to"],
-    )
-    summary.created += len(create)
-    summary.updated += len(update)
-    return existing
+        staged[code] = values
+    existing = {p.code: p for p in Province.objects.valid_on(MERGER_DATE)}
+    return _store_provinces(existing, staged, summary=summary)
 
 
 def _load_new_province_communes(
