@@ -38,6 +38,9 @@ class LinkedUnit:
     partly_merged: bool
     # The day the change took effect (01/07/2025 for the 2025 reorganisation).
     effective_on: datetime.date
+    # The resolution that made the change, only where it is known: the package's conversion
+    # table carries none, so the loader leaves it blank and the pages show nothing for it.
+    legal_basis: str = ""
 
 
 @dataclass
@@ -97,9 +100,9 @@ def _links(model, unit):
     preds, succs = [], []
     for link in links:
         if link.successor_id == unit.pk:
-            preds.append(LinkedUnit(link.predecessor, link.partly_merged, link.effective_on))
+            preds.append(LinkedUnit(link.predecessor, link.partly_merged, link.effective_on, link.legal_basis))
         else:
-            succs.append(LinkedUnit(link.successor, link.partly_merged, link.effective_on))
+            succs.append(LinkedUnit(link.successor, link.partly_merged, link.effective_on, link.legal_basis))
     return preds, succs
 
 

@@ -103,7 +103,11 @@ class Unit(models.Model):
         another one (18838 is Xã Kỳ Lạc today; Xã Lâm Hợp is /c/18838/?on=2025-06-30)."""
         if self.url_name is None:
             raise NotImplementedError(f"{type(self).__name__} has no public page")
-        url = reverse(self.url_name, args=[self.code])
+        return self.dated_url(reverse(self.url_name, args=[self.code]))
+
+    def dated_url(self, url: str) -> str:
+        """``url`` (an address by this unit's code) with ``?on=`` when the unit is not valid
+        today, so that it keeps naming this unit and never the one that holds the code now."""
         today = timezone.localdate()
         if self.is_valid_on(today):
             return url
@@ -242,6 +246,11 @@ class Commune(Unit):
             models.Index(fields=["district", "kind"], name="commune_district_kind_idx"),
             models.Index(fields=["province", "kind"], name="commune_province_kind_idx"),
         ]
+
+    def history_url(self) -> str:
+        """The commune's assessment timeline (private), at an address that stays this
+        commune's after its code passed to another (``?on=`` as in ``public_url``)."""
+        return self.dated_url(reverse("criteria:commune_history", args=[self.code]))
 
     @property
     def effective_region(self) -> str:
@@ -422,3 +431,24 @@ class Membership(models.Model):
     @property
     def unit(self):
         return self.commune or self.district or self.province
+
+    # A membership's validity is derived, not stored: a district office's ends with its
+    # district (the level was abolished on 01/07/2025, so every district office's membership
+    # ends on 30/06/2025), and a stored copy could only drift from the unit's. Commune and
+    # province officials keep theirs: their offices went on under the successor units, and
+    # they may still enter or review their old unit's dossiers dated while it existed.
+    @property
+    def valid_to(self) -> datetime.date | None:
+        """The membership's last day (None: open-ended)."""
+        if self.role == Role.DISTRICT_OFFICE and self.district is not None:
+            return self.district.valid_to
+        return None
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        """Whether the member may act (write) on ``day``; an ended membership still reads
+        what it held (the selectors scope reads by unit, not by date)."""
+        return self.valid_to is None or day <= self.valid_to
+
+    @property
+    def has_ended(self) -> bool:
+        return not self.is_active_on(timezone.localdate())

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import vietnam_provinces
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from vietnam_provinces import _province_conversion_2025 as province_conversion
 from vietnam_provinces import _ward_conversion_2025 as ward_conversion
@@ -451,8 +452,7 @@ def _save(model, *, create: list, update: list, fields: list[str]) -> None:
 
 
 def _load_provinces(divisions: list[dict], *, summary: UnitCounts) -> dict[str, Province]:
-    existing = {p.code: p for p in Province.objects.valid_on(LEGACY_VALID_TO)}
-    create, update = [], []
+    staged = {}
     for source in divisions:
         code = _code_of(source)
         if code not in PROVINCE_REGIONS:
@@ -466,15 +466,30 @@ def _load_provinces(divisions: list[dict], *, summary: UnitCounts) -> dict[str, 
             "region": PROVINCE_REGIONS[code],
             "valid_to": LEGACY_VALID_TO,
         }
+        staged[code] = values
+    existing = {p.code: p for p in Province.objects.valid_on(LEGACY_VALID_TO)}
+    return _store_provinces(existing, staged, summary=summary)
+
+
+def _store_provinces(
+    existing: dict[str, Province], staged: dict[str, dict], *, summary: UnitCounts
+) -> dict[str, Province]:
+    """Create or update the provinces of one era: ``staged`` maps a code to its field values,
+    ``existing`` the era's provinces by code (completed with the new ones and returned).
+    Counts into ``summary``."""
+    create, update = [], []
+    fields = set()
+    for code, values in staged.items():
+        fields.update(values)
         province = existing.get(code)
         if province is None:
-            existing[code] = province = Province(code=code, **values)
-            create.append(province)
+            existing[code] = Province(code=code, **values)
+            create.append(existing[code])
         elif _apply(province, values):
             update.append(province)
         else:
             summary.unchanged += 1
-    _save(Province, create=create, update=update, fields=["name", "kind", "region", "valid_to"])
+    _save(Province, create=create, update=update, fields=sorted(fields))
     summary.created += len(create)
     summary.updated += len(update)
     return existing
@@ -546,12 +561,21 @@ def _load_province_units(
     return district_counts, commune_counts
 
 
+def closed_unit_message(unit) -> str:
+    """Why a unit that has ended gets no new account."""
+    return _(
+        "%(unit)s existed until %(day)s: a new account can only be bound to a unit that "
+        "exists today."
+    ) % {"unit": unit.name, "day": f"{unit.valid_to:%d/%m/%Y}" if unit.valid_to else ""}
+
+
 def bind_new_account(*, account, role: str, unit, by) -> Membership:
     """Bind ``account``, created in the same transaction, to ``unit`` with ``role``: the one way
     a province's administrator gives an account a membership (communes.user_admin). Refuses
     an account that has a membership already or holds power (superuser, staff), and a unit
     outside ``by``'s subtree: binding an existing account is how an account above the
-    administrator was taken over.
+    administrator was taken over. Refuses a unit not valid today (ValidationError): a unit
+    that ended on 30/06/2025 gets no new account.
 
     Side effects: creates one Membership.
     """
@@ -562,6 +586,8 @@ def bind_new_account(*, account, role: str, unit, by) -> Membership:
             raise PermissionDenied(_("Only a new account without any rights can be bound here."))
         if not scoped(by, type(unit).objects.filter(pk=unit.pk)).exists():
             raise PermissionDenied(_("This unit is outside your area."))
+        if not unit.is_valid_on(timezone.localdate()):
+            raise ValidationError(closed_unit_message(unit))
         membership = Membership(user=account, role=role)
         setattr(membership, type(unit).__name__.lower(), unit)
         membership.full_clean()
@@ -599,11 +625,10 @@ def _agreed_region(regions: Iterable[str]) -> str:
 def _load_new_provinces(
     divisions: list[dict], *, lineage: list[Link], summary: UnitCounts
 ) -> dict[str, Province]:
-    existing = {p.code: p for p in Province.objects.valid_on(MERGER_DATE)}
     predecessors = defaultdict(list)
     for link in lineage:
         predecessors[link.new_code].append(link.old_code)
-    create, update = [], []
+    staged = {}
     for source in divisions:
         code = _code_of(source)
         kind = NEW_PROVINCE_KINDS.get(source["type"])
@@ -619,23 +644,9 @@ def _load_new_provinces(
             "valid_from": MERGER_DATE,
             "valid_to": None,
         }
-        province = existing.get(code)
-        if province is None:
-            existing[code] = province = Province(code=code, **values)
-            create.append(province)
-        elif _apply(province, values):
-            update.append(province)
-        else:
-            summary.unchanged += 1
-    _save(
-        Province,
-        create=create,
-        update=update,
-        fields=["name", "kind", "region", "valid_from", "valid_to"],
-    )
-    summary.created += len(create)
-    summary.updated += len(update)
-    return existing
+        staged[code] = values
+    existing = {p.code: p for p in Province.objects.valid_on(MERGER_DATE)}
+    return _store_provinces(existing, staged, summary=summary)
 
 
 def _load_new_province_communes(

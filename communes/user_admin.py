@@ -19,6 +19,7 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .admin_forms import MissingObjectIs404Mixin, RefusedFormIs400Mixin
@@ -26,7 +27,7 @@ from .admin_scope import manageable_accounts
 from .enums import Role
 from .models import Commune, District, Province
 from .selectors import communes_for_user, districts_for_user, scope_for
-from .services import bind_new_account
+from .services import bind_new_account, closed_unit_message
 
 User = get_user_model()
 
@@ -61,8 +62,15 @@ class ScopedAccountCreationForm(AdminUserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["district"].queryset = districts_for_user(self.administrator).order_by("name")
-        self.fields["commune"].queryset = communes_for_user(self.administrator).order_by("name")
+        # Only units valid today: a unit closed on 30/06/2025 (every district, the former
+        # map's communes and provinces) gets no new account (communes.services.bind_new_account).
+        today = timezone.localdate()
+        self.fields["district"].queryset = (
+            districts_for_user(self.administrator).valid_on(today).order_by("name")
+        )
+        self.fields["commune"].queryset = (
+            communes_for_user(self.administrator).valid_on(today).order_by("name")
+        )
 
     def clean(self):
         data = super().clean()
@@ -77,7 +85,11 @@ class ScopedAccountCreationForm(AdminUserCreationForm):
             if province_id is None:
                 self.add_error("role", _("Only a province's administrator can grant this role."))
             else:
-                self.unit = Province.objects.get(pk=province_id)
+                province = Province.objects.get(pk=province_id)
+                if province.is_valid_on(timezone.localdate()):
+                    self.unit = province
+                else:
+                    self.add_error("role", closed_unit_message(province))
         return data
 
 

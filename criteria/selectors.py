@@ -17,8 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
+from communes.lineage import lineage_for
 from communes.models import Commune
-from communes.selectors import communes_for_user, scope_for, unit_for_address, unit_scope_q
+from communes.selectors import (
+    communes_for_user,
+    membership_for,
+    scope_for,
+    unit_for_address,
+    unit_scope_q,
+)
+from reports.selectors import merger_history
 
 from .enums import SetLevel, Title
 from .models import (
@@ -157,11 +165,13 @@ def inbox_for_user(user) -> list[Assessment]:
     if scope.role == Role.COMMUNE_OFFICIAL:
         wanted = Q(status__in=(S.DRAFT, S.RETURNED))
     elif scope.role == Role.DISTRICT_OFFICE:
+        if membership_for(user).has_ended:
+            return []  # it reads what it held, but nothing waits for it (workflow)
         wanted = Q(status=S.SUBMITTED)
     elif scope.role == Role.PROVINCE_OFFICE:
-        no_district = Q(commune__isnull=False, commune__district__isnull=True) | Q(
-            village__isnull=False, village__commune__district__isnull=True
-        )
+        no_district = Q(commune__isnull=False) & _no_district_tier("commune__") | Q(
+            village__isnull=False
+        ) & _no_district_tier("village__commune__")
         wanted = Q(status__in=(S.VERIFIED, S.APPRAISED)) | Q(status=S.SUBMITTED) & no_district
     elif scope.is_admin:
         wanted = Q(status__in=PENDING_STATUSES)
@@ -179,6 +189,19 @@ def inbox_for_user(user) -> list[Assessment]:
             return_reason=Subquery(events.filter(action=EventAction.RETURNED).values("reason")[:1]),
         )
         .order_by("status", "-last_event_at", "-pk")
+    )
+
+
+def _no_district_tier(prefix: str) -> Q:
+    """Dossiers that skip the district (criteria.workflow.has_district_tier, in SQL): the
+    commune has no district, or its district did not exist on the assessment's date or no
+    longer exists today."""
+    district = f"{prefix}district"
+    return (
+        Q(**{f"{district}__isnull": True})
+        | Q(**{f"{district}__valid_to__lt": timezone.localdate()})
+        | Q(**{f"{district}__valid_to__lt": F("assessed_on")})
+        | Q(**{f"{district}__valid_from__gt": F("assessed_on")})
     )
 
 
@@ -273,6 +296,17 @@ def commune_timeline(user, commune: Commune) -> list[Assessment]:
         .with_progress()
         .order_by("-assessed_on", "-pk")
     )
+
+
+def lineage_history(commune: Commune, *, on: datetime.date | None = None):
+    """Where the commune came from and what it became (communes.lineage), and, for a commune
+    formed by the 2025 merger, its predecessors' public assessments and recognitions before
+    01/07/2025 with the merged-commune title (reports.selectors.merger_history). Public facts
+    only, so any reader of the commune may see them. Two queries, five with predecessors
+    (however many predecessors, assessments or recognitions)."""
+    lineage = lineage_for(commune, on=on)
+    own = list(Recognition.objects.filter(commune=commune)) if lineage.predecessors else []
+    return lineage, merger_history(commune, own, lineage.predecessors)
 
 
 @dataclass

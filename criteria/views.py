@@ -6,6 +6,8 @@ WorkflowError becomes 403 ("forbidden"), 409 ("state") or 400 ("invalid"), with 
 shown on the page the user was on and what they entered kept.
 """
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -399,12 +401,25 @@ def inbox(request):
 @login_required
 @require_safe
 def commune_history(request, code):
-    commune = selectors.commune_for_user(request.user, code)
+    # ``?on=`` names the commune valid that day, as on the public pages: a closed commune's
+    # timeline keeps its own address (/criteria/c/18838/history/?on=2025-06-30 is Lâm Hợp).
+    try:
+        day = datetime.date.fromisoformat(request.GET["on"]) if request.GET.get("on") else None
+    except ValueError:
+        return render(
+            request,
+            "reports/bad_date.html",
+            {"value": request.GET["on"], "name": "on"},
+            status=400,
+        )
+    commune = selectors.commune_for_user(request.user, code, on=day)
     timeline = selectors.commune_timeline(request.user, commune)
-    form = CompareForm(request.GET or None, assessments=timeline)
+    lineage, merger = selectors.lineage_history(commune, on=day)
+    comparing = "first" in request.GET or "second" in request.GET
+    form = CompareForm(request.GET if comparing else None, assessments=timeline)
     comparison = None
     status = 200
-    if request.GET:
+    if comparing:
         if form.is_valid():
             by_pk = {a.pk: a for a in timeline}
             comparison = selectors.compare(
@@ -421,6 +436,9 @@ def commune_history(request, code):
             "timeline": timeline,
             "form": form,
             "comparison": comparison,
+            "lineage": lineage,
+            "merger": merger,
+            "on": day,
             "can_start": scope.role == Role.COMMUNE_OFFICIAL and scope.commune_id == commune.pk,
         },
         status=status,

@@ -27,7 +27,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune, Membership, Village
-from communes.selectors import scope_for
+from communes.selectors import membership_for, scope_for
 from communes.text import visible_text
 
 from .enums import IndicatorKind
@@ -78,15 +78,30 @@ def commune_of(assessment: Assessment) -> Commune | None:
 
 
 def has_district_tier(assessment: Assessment) -> bool:
-    """Verification is skipped where no district exists on the assessment's date: communes
-    since 01/07/2025 have none, and a district closed on 30/06/2025 verifies only the
-    dossiers dated while it existed (a district office's role ends with its district)."""
+    """Verification is skipped where no district exists on the assessment's date (communes
+    since 01/07/2025 have none) or no longer exists today: a district office's membership
+    ends with its district on 30/06/2025 (Membership.valid_to), so a dossier still waiting
+    for a closed district goes to the provincial office instead of waiting for nobody."""
     commune = commune_of(assessment)
     return (
         commune is not None
         and commune.district_id is not None
         and commune.district.is_valid_on(assessment.assessed_on)
+        and commune.district.is_valid_on(timezone.localdate())
     )
+
+
+def _reviewer_refusal(user, message: str) -> WorkflowError:
+    """403 for a reviewer who may not act; a district office whose membership ended is told
+    why (it still reads what it held)."""
+    membership = membership_for(user)
+    if membership is not None and membership.has_ended:
+        message = _(
+            "%(unit)s existed until %(day)s: its coordination office still reads the dossiers "
+            "it held, but no longer acts on them. The provincial coordination office reviews "
+            "them now."
+        ) % {"unit": membership.unit, "day": f"{membership.valid_to:%d/%m/%Y}"}
+    return WorkflowError(message, kind="forbidden")
 
 
 def is_commune_official_for(user, assessment: Assessment) -> bool:
@@ -867,8 +882,8 @@ def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
     elif is_province_office_for(user, current):
         allowed = (S.VERIFIED, S.APPRAISED) + (() if has_district_tier(current) else (S.SUBMITTED,))
     else:
-        raise WorkflowError(
-            _("Only the reviewing coordination office can return this dossier."), kind="forbidden"
+        raise _reviewer_refusal(
+            user, _("Only the reviewing coordination office can return this dossier.")
         )
     _expect(current, allowed)
     if not reason:
@@ -895,8 +910,8 @@ def verify(*, user, assessment: Assessment) -> Assessment:
     the provincial office."""
     current = _locked(assessment)
     if not is_district_office_for(user, current):
-        raise WorkflowError(
-            _("Only the district coordination office verifies this dossier."), kind="forbidden"
+        raise _reviewer_refusal(
+            user, _("Only the district coordination office verifies this dossier.")
         )
     _expect(current, (S.SUBMITTED,))
     current.status = S.VERIFIED

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communes.enums import Role
@@ -34,15 +35,21 @@ class Navigation:
 
 
 def _dashboard(scope, membership) -> Link | None:
-    """The dashboard of the user's own area, if their role has one."""
+    """The dashboard of the user's own area, if their role has one. The area of a unit that
+    has ended (a district, or a province of the former map, on 30/06/2025) opens on its last
+    day: the office sees what it held, with a notice naming its successor, rather than a
+    page saying that the area no longer exists."""
     if scope.role == Role.DISTRICT_OFFICE and membership is not None:
-        url = reverse("reports:district_dashboard", args=[membership.district.code])
+        area, name = membership.district, "reports:district_dashboard"
     elif scope.role in (Role.PROVINCE_OFFICE, Role.ADMIN) and scope.province_id:
-        url = reverse("reports:province_dashboard", args=[membership.province.code])
+        area, name = membership.province, "reports:province_dashboard"
     elif scope.is_admin and scope.everything:
-        url = reverse("reports:national_dashboard")
+        return Link(reverse("reports:national_dashboard"), _("Dashboard"))
     else:
         return None
+    url = reverse(name, args=[area.code])
+    if area.valid_to is not None and area.valid_to < timezone.localdate():
+        url = f"{url}?as_of={area.valid_to.isoformat()}"
     return Link(url, _("Dashboard"))
 
 

@@ -210,7 +210,7 @@ def _dashboard_page(request, unit, template):
         except dashboard.UnknownCriteriaSet:
             form.add_error("set", _("There is no commune criteria set with this code."))
         else:
-            return render(request, template, {"unit": unit, "body": body})
+            return render(request, template, {"unit": unit, "body": body, "ended": _ended(unit)})
     # A hand-edited or stale URL: say which filter is wrong rather than guess.
     return render(
         request, "reports/dashboard_bad_filter.html", {"unit": unit, "form": form}, status=400
@@ -234,17 +234,32 @@ def _dashboard_xlsx(request, unit):
     return response
 
 
-def _closed_area(request, unit, day):
-    """The page for an area that no longer existed on ``day`` (a district, or a province
-    merged away, after 30/06/2025): it says so and links to the dashboard of the province(s)
-    that took its communes and to its own last day, rather than an empty dashboard."""
+def _successor_provinces(unit) -> list[Province]:
+    """The provinces of today's map that took the communes of ``unit`` (a district or a
+    province of the former map). One query."""
     province = unit if isinstance(unit, Province) else unit.province
-    successors = [
+    return [
         link.successor
         for link in ProvinceSuccession.objects.filter(predecessor=province)
         .select_related("successor")
         .order_by("successor__code")
     ]
+
+
+def _ended(unit) -> dict | None:
+    """For the dashboard of a unit that has ended (its office lands there on the unit's last
+    day): its last day and the provinces that took its communes, for the notice above the
+    dashboard. None for a unit still valid (no query)."""
+    if unit.valid_to is None or unit.valid_to >= timezone.localdate():
+        return None
+    return {"last_day": unit.valid_to, "successors": _successor_provinces(unit)}
+
+
+def _closed_area(request, unit, day):
+    """The page for an area that no longer existed on ``day`` (a district, or a province
+    merged away, after 30/06/2025): it says so and links to the dashboard of the province(s)
+    that took its communes and to its own last day, rather than an empty dashboard."""
+    successors = _successor_provinces(unit)
     return render(
         request,
         "reports/dashboard_closed.html",

@@ -8,21 +8,31 @@ from django.urls import reverse
 from communes.enums import Role
 from communes.models import Commune, Membership, Province, Village
 from criteria.models import Assessment, CriteriaSet, Threshold
-from tests.factories import legacy_unit, make_assessment
+from tests.factories import legacy_unit, make_assessment, new_unit
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def hatinh_admin(client):
-    """An administrator scoped to Hà Tĩnh, with every model permission."""
+def _province_admin(client, province):
     user = get_user_model().objects.create_user(
         "hatinh-admin", password="Long-enough-pw-1", is_staff=True
     )
     user.user_permissions.set(Permission.objects.all())
-    Membership.objects.create(user=user, role=Role.ADMIN, province=legacy_unit(Province, "42"))
+    Membership.objects.create(user=user, role=Role.ADMIN, province=province)
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def hatinh_admin(client):
+    """An administrator scoped to Hà Tĩnh of the former map, with every model permission."""
+    return _province_admin(client, legacy_unit(Province, "42"))
+
+
+@pytest.fixture
+def new_hatinh_admin(client):
+    """An administrator scoped to Hà Tĩnh of today's map (since 01/07/2025)."""
+    return _province_admin(client, new_unit(Province, "42"))
 
 
 def changelist(client, model, **params):
@@ -198,27 +208,77 @@ def _new_account(**fields):
     }
 
 
-def test_scoped_admin_creates_an_account_with_its_membership_in_one_step(hatinh_admin):
-    lam_hop = legacy_unit(Commune, "18838")
-    form = _new_account(role=Role.COMMUNE_OFFICIAL, commune=lam_hop.pk, is_superuser="on")
-    response = hatinh_admin.post(reverse("admin:auth_user_add"), form)
+def test_scoped_admin_creates_an_account_with_its_membership_in_one_step(new_hatinh_admin):
+    ky_lac = new_unit(Commune, "18838")
+    form = _new_account(role=Role.COMMUNE_OFFICIAL, commune=ky_lac.pk, is_superuser="on")
+    response = new_hatinh_admin.post(reverse("admin:auth_user_add"), form)
     assert response.status_code == 302
     account = get_user_model().objects.get(username="canbo-moi")
     assert (account.membership.role, account.membership.commune) == (
         Role.COMMUNE_OFFICIAL,
-        lam_hop,
+        ky_lac,
     )
     assert not (account.is_superuser or account.is_staff)
     # It is born inside the province: its administrator goes on managing it.
     change = reverse("admin:auth_user_change", args=[account.pk])
-    assert hatinh_admin.get(change).status_code == 200
+    assert new_hatinh_admin.get(change).status_code == 200
 
 
-def test_scoped_admin_province_roles_are_bound_to_its_province(hatinh_admin):
+def test_scoped_admin_province_roles_are_bound_to_its_province(new_hatinh_admin):
     form = _new_account(role=Role.PROVINCE_OFFICE)
-    assert hatinh_admin.post(reverse("admin:auth_user_add"), form).status_code == 302
+    assert new_hatinh_admin.post(reverse("admin:auth_user_add"), form).status_code == 302
     membership = Membership.objects.get(user__username="canbo-moi")
-    assert membership.province.code == "42"
+    assert membership.province == new_unit(Province, "42")
+
+
+def test_the_account_form_offers_only_units_valid_today(new_hatinh_admin):
+    page = new_hatinh_admin.get(reverse("admin:auth_user_add"))
+    communes = page.context["adminform"].form.fields["commune"].queryset
+    assert new_unit(Commune, "18838") in communes
+    assert all(c.valid_to is None for c in communes)
+    assert not page.context["adminform"].form.fields["district"].queryset.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"role": Role.COMMUNE_OFFICIAL, "commune": "lam-hop"},
+        {"role": Role.DISTRICT_OFFICE, "district": "ky-anh"},
+        {"role": Role.PROVINCE_OFFICE},
+    ],
+    ids=["closed-commune", "closed-district", "closed-province"],
+)
+def test_a_unit_that_ended_gets_no_new_account(hatinh_admin, fields):
+    """The administrator of Hà Tĩnh of the former map: every unit of its subtree ended on
+    30/06/2025, so it binds no new account (400, nothing written)."""
+    lam_hop = legacy_unit(Commune, "18838")
+    fields = {
+        **fields,
+        **({"commune": lam_hop.pk} if "commune" in fields else {}),
+        **({"district": lam_hop.district_id} if "district" in fields else {}),
+    }
+    before = get_user_model().objects.count(), Membership.objects.count()
+    response = hatinh_admin.post(reverse("admin:auth_user_add"), _new_account(**fields))
+    assert response.status_code == 400
+    assert (get_user_model().objects.count(), Membership.objects.count()) == before
+    if fields["role"] == Role.PROVINCE_OFFICE:
+        assert "30/06/2025" in response.content.decode()
+
+
+def test_binding_refuses_a_closed_unit_in_the_service():
+    from django.core.exceptions import ValidationError
+
+    from communes.services import bind_new_account
+
+    account = get_user_model().objects.create_user("canbo-moi")
+    with pytest.raises(ValidationError):
+        bind_new_account(
+            account=account,
+            role=Role.DISTRICT_OFFICE,
+            unit=legacy_unit(Commune, "18838").district,
+            by=get_user_model().objects.get(username="admin"),
+        )
+    assert not Membership.objects.filter(user=account).exists()
 
 
 @pytest.mark.parametrize(

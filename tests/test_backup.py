@@ -28,7 +28,8 @@ from criteria.workflow import CriterionInput
 from ntm_portal.backup import BackupError, backed_up_models, backup_portal, restore_portal
 from tests.factories import legacy_unit
 
-pytestmark = pytest.mark.django_db
+# The district tier of the demo (kyanh verifies) works while Huyện Kỳ Anh exists.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_the_merger")]
 User = get_user_model()
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 LAM_HOP, KY_ANH, HA_TINH = "18838", "447", "42"

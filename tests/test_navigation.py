@@ -20,12 +20,19 @@ PASSWORD = "ntm-demo-2025"
 # username -> (landing URL, the header's role and unit, the menu's links after the public ones)
 ROLES = {
     "lamhop": ("/criteria/inbox/", "Commune official · Xã Lâm Hợp", ["Inbox"]),
+    # Offices of units that ended on 30/06/2025 land on their dashboard's last day.
     "kyanh": (
-        "/d/447/dashboard/",
+        "/d/447/dashboard/?as_of=2025-06-30",
         "District coordination office · Huyện Kỳ Anh",
         ["Dashboard", "Inbox"],
     ),
     "hatinh": (
+        "/p/42/dashboard/?as_of=2025-06-30",
+        "Provincial coordination office · Tỉnh Hà Tĩnh",
+        ["Dashboard", "Inbox"],
+    ),
+    "kylac2026": ("/criteria/inbox/", "Commune official · Xã Kỳ Lạc", ["Inbox"]),
+    "hatinh2026": (
         "/p/42/dashboard/",
         "Provincial coordination office · Tỉnh Hà Tĩnh",
         ["Dashboard", "Inbox"],
@@ -62,6 +69,35 @@ def test_login_lands_each_role_where_its_work_is(client, username):
     body = page.content.decode()
     assert who in re.sub(r"\s+", " ", body)
     assert menu(body) == ["Overview", "Criteria sets", *links]
+
+
+@pytest.mark.parametrize(
+    ("username", "notice"),
+    [
+        ("kyanh", "Huyện Kỳ Anh existed until 30/06/2025: since 01/07/2025 there are no"),
+        ("hatinh", "Tỉnh Hà Tĩnh of the former map existed until 30/06/2025."),
+    ],
+)
+def test_an_office_of_an_ended_unit_lands_on_its_last_day_with_its_successor(
+    client, username, notice
+):
+    response = client.post(reverse("login"), {"username": username, "password": PASSWORD})
+    page = client.get(response.url)
+
+    assert page.status_code == 200
+    assert page.context["unit"].valid_to.isoformat() == "2025-06-30"
+    body = re.sub(r"\s+", " ", page.content.decode())
+    assert "data-dashboard-ended" in body and notice in body
+    assert 'Its communes now belong to: <a href="/p/42/">Tỉnh Hà Tĩnh</a>.' in body
+    assert "no longer exists" not in body
+
+
+def test_the_new_province_office_lands_on_todays_map_without_districts(client):
+    response = client.post(reverse("login"), {"username": "hatinh2026", "password": PASSWORD})
+    page = client.get(response.url)
+    assert page.context["unit"].valid_from.isoformat() == "2025-07-01"
+    assert "data-dashboard-ended" not in page.content.decode()
+    assert "/d/447/" not in page.content.decode()
 
 
 def test_login_with_next_goes_there(client):
@@ -122,7 +158,7 @@ def test_province_admin_lands_on_the_import_home_and_sees_its_province_dashboard
     body = client.get("/imports/").content.decode()
 
     assert "Administrator · Tỉnh Hà Tĩnh" in re.sub(r"\s+", " ", body)
-    assert 'href="/p/42/dashboard/"' in body
+    assert 'href="/p/42/dashboard/?as_of=2025-06-30"' in body  # its province's last day
     assert "Administration" not in menu(body)  # not staff
 
 

@@ -40,13 +40,13 @@ ROLES = {
         ["/criteria/inbox/", "/criteria/c/18838/history/", "DOSSIER"],
     ),
     "kyanh": (
-        "/d/447/dashboard/",
+        "/d/447/dashboard/?as_of=2025-06-30",
         ["Tổng quan", "Bộ tiêu chí", "Bảng theo dõi", "Hồ sơ cần xử lý"],
         "Huyện Kỳ Anh",
         ["/d/447/dashboard/", "/d/447/dashboard/?as_of=2020-12-31", "/criteria/inbox/"],
     ),
     "hatinh": (
-        "/p/42/dashboard/",
+        "/p/42/dashboard/?as_of=2025-06-30",
         ["Tổng quan", "Bộ tiêu chí", "Bảng theo dõi", "Hồ sơ cần xử lý"],
         "Tỉnh Hà Tĩnh",
         ["/p/42/dashboard/", "/dashboard/", "/criteria/inbox/"],

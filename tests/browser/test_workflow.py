@@ -116,7 +116,10 @@ def enter_and_submit(page, live_server, evidence_pdf, prefix):
     return dossier_url
 
 
-def test_dossier_from_entry_to_recognition(page, live_server, demo, evidence_pdf):
+def test_dossier_from_entry_to_recognition(
+    page, live_server, demo, evidence_pdf, before_the_merger
+):
+    # Kỳ Anh verifies while its district exists (its membership ended on 30/06/2025).
     page.set_viewport_size({"width": 1280, "height": 900})
     dossier_url = enter_and_submit(page, live_server, evidence_pdf, "desktop-")
 

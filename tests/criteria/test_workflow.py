@@ -16,7 +16,8 @@ from criteria.models import Assessment, CriteriaSet, Evidence, Indicator, Recogn
 from criteria.workflow import CriterionInput, IndicatorInput, WorkflowError
 from tests.factories import legacy_unit
 
-pytestmark = pytest.mark.django_db
+# The district tier of the demo (kyanh verifies) works while Huyện Kỳ Anh exists.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_the_merger")]
 User = get_user_model()
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -44,12 +44,13 @@ def grow(draft, n):
 @pytest.mark.parametrize(
     ("who", "page", "queries"),
     [
+        # commune_history: + the lineage (links, same code) of an unmerged commune.
         # + what blocks submitting (criteria, indicators, results, values, thresholds).
         ("lamhop", "assessment", 21),
         ("lamhop", "assessment_edit", 14),
-        ("lamhop", "commune_history", 5),
+        ("lamhop", "commune_history", 7),
         ("kyanh", "assessment", 14),
-        ("kyanh", "commune_history", 5),
+        ("kyanh", "commune_history", 7),
         ("kyanh", "assessment_audit", 11),
     ],
 )

@@ -17,7 +17,8 @@ from criteria.models import Assessment, CriteriaSet, Evidence, Recognition
 from criteria.workflow import CriterionInput
 from tests.factories import legacy_unit, make_commune, make_district, make_user
 
-pytestmark = pytest.mark.django_db
+# The district tier of the demo (kyanh verifies) works while Huyện Kỳ Anh exists.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_the_merger")]
 User = get_user_model()
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 LAM_HOP = "18838"

@@ -173,3 +173,20 @@ def test_national_ranking_lists_the_map_of_its_date(client):
     assert "Tỉnh Long An" in names and "Tỉnh Long An" not in {
         rank.province.name for rank in today.context["ranking"]
     }
+
+
+def test_legal_basis_is_blank_unless_known_and_never_invented(en):
+    """vietnam-provinces 2026.9.0 carries no resolution number for any conversion, so the
+    loader leaves every link's legal basis blank and the pages show none; one entered by an
+    administrator is shown."""
+    from communes.models import CommuneSuccession, ProvinceSuccession
+
+    assert not CommuneSuccession.objects.exclude(legal_basis="").exists()
+    assert not ProvinceSuccession.objects.exclude(legal_basis="").exists()
+    html = en.get("/c/18838/").content.decode()
+    assert "legal basis" not in html and "Nghị quyết" not in html
+
+    ky_lac = new_unit(Commune, "18838")
+    CommuneSuccession.objects.filter(successor=ky_lac).update(legal_basis="Văn bản thử")
+    html = en.get("/c/18838/").content.decode()
+    assert "legal basis: Văn bản thử" in html

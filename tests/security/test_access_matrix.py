@@ -165,6 +165,17 @@ class World:
         )
 
     @cached_property
+    def submitted(self):
+        """A dossier of Lâm Hợp dated 2020, submitted and still waiting for Kỳ Anh's
+        verification: since 01/07/2025 the district office reads it but no longer acts."""
+        return make_assessment(
+            unit=legacy_unit(Commune, LAM_HOP),
+            criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
+            assessed_on=datetime.date(2020, 10, 16),
+            status=AssessmentStatus.SUBMITTED,
+        )
+
+    @cached_property
     def far_draft(self):
         """A draft of a Long An commune: outside every subtree but the national one."""
         return make_assessment(
@@ -440,18 +451,22 @@ RULES = {
         {
             "verify Lâm Hợp draft": lambda w: [w.draft.pk, "verify"],
             "verify Long An draft": lambda w: [w.far_draft.pk, "verify"],
+            "verify Lâm Hợp submitted": lambda w: [w.submitted.pk, "verify"],
             "unknown action": lambda w: [w.draft.pk, "publish"],
         },
         {
             "verify Lâm Hợp draft": AFTER_LOGIN_405,
             "verify Long An draft": AFTER_LOGIN_405,
+            "verify Lâm Hợp submitted": AFTER_LOGIN_405,
             "unknown action": AFTER_LOGIN_405,
         },
         {
-            # A draft is verified by nobody: the district office is told it is not yet
-            # submitted (409), everyone else that it is not theirs to verify (403).
-            "verify Lâm Hợp draft": (LOGIN, 403, 404, 409, 404, 403, 403, 403),
+            # Kỳ Anh's office (membership ended with its district on 30/06/2025) reads Lâm
+            # Hợp's dossiers but verifies none (403, visible read-only), not even one
+            # submitted in 2020; nobody else verifies (403), outsiders do not see it (404).
+            "verify Lâm Hợp draft": (LOGIN, 403, 404, 403, 404, 403, 403, 403),
             "verify Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
+            "verify Lâm Hợp submitted": (LOGIN, 403, 404, 403, 404, 403, 403, 403),
             "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404, 404),
         },
     ),

@@ -77,7 +77,7 @@ def all_met(assessment):
 
 
 @pytest.fixture
-def dossiers(settings, tmp_path):
+def dossiers(settings, tmp_path, before_the_merger):  # kyanh verifies while Kỳ Anh exists
     """A draft with evidence, and a recognised dossier of Lâm Hợp."""
     settings.MEDIA_ROOT = tmp_path
     lamhop, kyanh, hatinh = user("lamhop"), user("kyanh"), user("hatinh")
