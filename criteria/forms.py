@@ -114,7 +114,21 @@ class EvidenceForm(forms.Form):
         self.fields["criterion"].choices = [(c.pk, str(c)) for c in criteria]
 
 
-class ReturnForm(forms.Form):
+class StepForm(forms.Form):
+    """A step's confirmation: the dossier's version the page was built from, so that a
+    confirmation made stale by another change is refused (workflow.check_step)."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            "required": _("Confirm the step from its confirmation page."),
+            "invalid": _("Confirm the step from its confirmation page."),
+        },
+    )
+
+
+class ReturnForm(StepForm):
     reason = VisibleCharField(
         label=_("Reason for returning"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -124,7 +138,7 @@ class ReturnForm(forms.Form):
     )
 
 
-class RecognitionForm(forms.Form):
+class RecognitionForm(StepForm):
     decision_number = VisibleCharField(label=_("Decision number"), max_length=60)
     decided_on = PastDateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
     signer = VisibleCharField(label=_("Signed by"), max_length=200)
