@@ -109,9 +109,16 @@ class EvidenceForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, criteria, **kwargs):
+    def __init__(self, *args, criteria, form_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["criterion"].choices = [(c.pk, str(c)) for c in criteria]
+        if form_id:
+            # Rendered outside the entry form but submitted with it (the HTML form attribute),
+            # so that an upload also saves what was typed. Not "required" in the browser: the
+            # entry form's Save button must not ask for a file.
+            self.use_required_attribute = False
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
 
 class StepForm(forms.Form):

@@ -183,29 +183,57 @@ def assessment_edit(request, pk):
     if not assessment.is_editable:
         return _forbidden(request, workflow.lock_reason(assessment), assessment=assessment)
     dossier = selectors.dossier(assessment)
-    form = EntryForm(dossier, request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = EntryForm(dossier, request.POST if posted else None)
+    # The upload button of the evidence section submits the entry form too (see
+    # EvidenceForm's form_id): the draft is saved with the file, never thrown away.
+    uploading = posted and (request.POST.get("upload") or request.FILES.get("file"))
+    evidence_form = EvidenceForm(
+        request.POST if uploading else None,
+        request.FILES if uploading else None,
+        criteria=[b.criterion for b in dossier.blocks],
+        form_id="entry-form",
+    )
     status = 200
-    if request.method == "POST":
+    if posted:
         expected = form.expected_version()
-        if form.errors or expected is None:
+        draft = {
+            "expected_version": expected,
+            "results": form.results,
+            "values": form.values,
+            "notes": form.notes,
+        }
+        if form.errors or expected is None or (uploading and not evidence_form.is_valid()):
             status = 400
         else:
             try:
-                workflow.save_draft(
-                    user=request.user,
-                    assessment=assessment,
-                    expected_version=expected,
-                    results=form.results,
-                    values=form.values,
-                    notes=form.notes,
-                )
+                if uploading:
+                    data = evidence_form.cleaned_data
+                    workflow.save_draft_with_evidence(
+                        user=request.user,
+                        assessment=assessment,
+                        draft=draft,
+                        evidence={
+                            "criterion_id": data["criterion"],
+                            "uploaded": data["file"],
+                            "title": data["title"],
+                            "document_number": data["document_number"],
+                            "document_date": data["document_date"],
+                        },
+                    )
+                else:
+                    workflow.save_draft(user=request.user, assessment=assessment, **draft)
             except WorkflowError as error:
                 form.errors.append(error.message)
                 status = HTTP_STATUS[error.kind]
             else:
+                if uploading:
+                    messages.success(
+                        request, _("The draft was saved and the evidence file was added.")
+                    )
+                    return redirect(reverse("criteria:assessment_edit", args=[pk]) + "#evidence")
                 messages.success(request, _("The draft was saved."))
                 return redirect(_dossier_url(assessment))
-    evidence_form = EvidenceForm(criteria=[b.criterion for b in dossier.blocks])
     return render(
         request,
         "criteria/assessment_edit.html",

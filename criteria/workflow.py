@@ -639,6 +639,20 @@ def add_evidence(
 
 
 @transaction.atomic
+def save_draft_with_evidence(
+    *, user, assessment: Assessment, draft: dict, evidence: dict
+) -> Evidence:
+    """Save the draft as entered and attach one evidence file, together: an upload from the
+    entry form never loses what was typed. ``draft`` holds ``save_draft``'s arguments
+    (expected_version, results, values, notes), ``evidence`` ``add_evidence``'s.
+
+    Side effects: those of ``save_draft`` and ``add_evidence``, both or neither (a refused
+    file leaves the draft as it was)."""
+    current = save_draft(user=user, assessment=assessment, **draft)
+    return add_evidence(user=user, assessment=current, **evidence)
+
+
+@transaction.atomic
 def remove_evidence(*, user, evidence: Evidence) -> None:
     """Side effects: deletes the Evidence row (kept in history) and its stored file."""
     if not is_commune_official_for(user, evidence.assessment):
