@@ -1200,10 +1200,9 @@ def step_preview(user, assessment: Assessment, action: str) -> StepPreview:
             recipients,
         ) % {"office": _office_of(assessment, notified_role), "count": recipients}
     else:
-        notified = _(
-            "No account of %(office)s has an email address: nobody is emailed; the dossier "
-            "waits in their inbox."
-        ) % {"office": _office_of(assessment, notified_role)}
+        notified = _("No account of %(office)s has an email address: nobody is emailed.") % {
+            "office": _office_of(assessment, notified_role)
+        }
     return StepPreview(
         action=action,
         to_status=S(to_status).label,
