@@ -80,7 +80,7 @@ EXPECTED_STATUS = {
     "start": 302,
     "entry form": 200,
     "save draft": 302,
-    "dossier": 200,
+    "confirm page": 200,
     "submit": 302,
     "inbox": 200,
     "verify": 302,
@@ -1005,12 +1005,12 @@ async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, t
             return
         promise.saves += 1
         promise.saved = expected
-    page = await browser.request("dossier", "GET", f"{base}/{promise.pk}/")
-    if not _expect(browser, page, "dossier"):
+    # Each step is confirmed on its own page, whose form carries the dossier's version.
+    page = await browser.request("confirm page", "GET", f"{base}/{promise.pk}/submit/")
+    if not _expect(browser, page, "confirm page"):
         return
-    form = find_form(page.text, action_contains=f"/{promise.pk}/submit/")
-    token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
-    done = await browser.request("submit", "POST", f"{base}/{promise.pk}/submit/", token)
+    form = find_form(page.text, form_id="confirm-form")
+    done = await browser.request("submit", "POST", f"{base}/{promise.pk}/submit/", form.fields)
     if _expect(browser, done, "submit"):
         promise.submitted = True
 
@@ -1035,12 +1035,12 @@ async def verify_inbox(browser: Browser, shared: Shared) -> None:
         promise = shared.promises.get(pk)
         if promise is None or not promise.submitted or promise.verified_by:
             continue  # not the load's, or its submit response has not arrived yet
-        page = await browser.request("dossier", "GET", f"/criteria/assessments/{pk}/")
-        if not _expect(browser, page, "dossier"):
+        url = f"/criteria/assessments/{pk}/verify/"
+        page = await browser.request("confirm page", "GET", url)
+        if not _expect(browser, page, "confirm page"):
             continue
-        form = find_form(page.text, action_contains=f"/{pk}/verify/")
-        token = [("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken"))]
-        done = await browser.request("verify", "POST", f"/criteria/assessments/{pk}/verify/", token)
+        form = find_form(page.text, form_id="confirm-form")
+        done = await browser.request("verify", "POST", url, form.fields)
         if _expect(browser, done, "verify"):
             promise.verified_by = browser.actor.username
 

@@ -113,12 +113,33 @@ class EvidenceForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, criteria, **kwargs):
+    def __init__(self, *args, criteria, form_id=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["criterion"].choices = [(c.pk, str(c)) for c in criteria]
+        if form_id:
+            # Rendered outside the entry form but submitted with it (the HTML form attribute),
+            # so that an upload also saves what was typed. Not "required" in the browser: the
+            # entry form's Save button must not ask for a file.
+            self.use_required_attribute = False
+            for field in self.fields.values():
+                field.widget.attrs["form"] = form_id
 
 
-class ReturnForm(forms.Form):
+class StepForm(forms.Form):
+    """A step's confirmation: the dossier's version the page was built from, so that a
+    confirmation made stale by another change is refused (workflow.check_step)."""
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={
+            "required": _("Confirm the step from its confirmation page."),
+            "invalid": _("Confirm the step from its confirmation page."),
+        },
+    )
+
+
+class ReturnForm(StepForm):
     reason = VisibleCharField(
         label=_("Reason for returning"),
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -128,7 +149,7 @@ class ReturnForm(forms.Form):
     )
 
 
-class RecognitionForm(forms.Form):
+class RecognitionForm(StepForm):
     decision_number = VisibleCharField(label=_("Decision number"), max_length=60)
     decided_on = PastDateField(label=_("Decision date"), widget=DATE_INPUT, initial=today)
     signer = VisibleCharField(label=_("Signed by"), max_length=200)

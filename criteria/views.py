@@ -31,6 +31,7 @@ from .forms import (
     ReturnForm,
     RevokeForm,
     StartAssessmentForm,
+    StepForm,
 )
 from .models import CriteriaSet
 from .workflow import WorkflowError
@@ -157,9 +158,6 @@ def _render_dossier(request, assessment, *, status=200, error="", forms=None):
         "lock_reason": workflow.lock_reason(assessment),
         "next_actor": workflow.next_actor_label(assessment),
         "error": error,
-        "return_form": forms.get("return") or ReturnForm(),
-        "recognition_form": forms.get("recognise") or RecognitionForm(),
-        "revoke_form": forms.get("revoke") or RevokeForm(),
         "revocable": revocable,
         "can_audit": _can_audit(user),
         "gate": gate,
@@ -189,29 +187,57 @@ def assessment_edit(request, pk):
     if not assessment.is_editable:
         return _forbidden(request, workflow.lock_reason(assessment), assessment=assessment)
     dossier = selectors.dossier(assessment)
-    form = EntryForm(dossier, request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = EntryForm(dossier, request.POST if posted else None)
+    # The upload button of the evidence section submits the entry form too (see
+    # EvidenceForm's form_id): the draft is saved with the file, never thrown away.
+    uploading = posted and (request.POST.get("upload") or request.FILES.get("file"))
+    evidence_form = EvidenceForm(
+        request.POST if uploading else None,
+        request.FILES if uploading else None,
+        criteria=[b.criterion for b in dossier.blocks],
+        form_id="entry-form",
+    )
     status = 200
-    if request.method == "POST":
+    if posted:
         expected = form.expected_version()
-        if form.errors or expected is None:
+        draft = {
+            "expected_version": expected,
+            "results": form.results,
+            "values": form.values,
+            "notes": form.notes,
+        }
+        if form.errors or expected is None or (uploading and not evidence_form.is_valid()):
             status = 400
         else:
             try:
-                workflow.save_draft(
-                    user=request.user,
-                    assessment=assessment,
-                    expected_version=expected,
-                    results=form.results,
-                    values=form.values,
-                    notes=form.notes,
-                )
+                if uploading:
+                    data = evidence_form.cleaned_data
+                    workflow.save_draft_with_evidence(
+                        user=request.user,
+                        assessment=assessment,
+                        draft=draft,
+                        evidence={
+                            "criterion_id": data["criterion"],
+                            "uploaded": data["file"],
+                            "title": data["title"],
+                            "document_number": data["document_number"],
+                            "document_date": data["document_date"],
+                        },
+                    )
+                else:
+                    workflow.save_draft(user=request.user, assessment=assessment, **draft)
             except WorkflowError as error:
                 form.errors.append(error.message)
                 status = HTTP_STATUS[error.kind]
             else:
+                if uploading:
+                    messages.success(
+                        request, _("The draft was saved and the evidence file was added.")
+                    )
+                    return redirect(reverse("criteria:assessment_edit", args=[pk]) + "#evidence")
                 messages.success(request, _("The draft was saved."))
                 return redirect(_dossier_url(assessment))
-    evidence_form = EvidenceForm(criteria=[b.criterion for b in dossier.blocks])
     return render(
         request,
         "criteria/assessment_edit.html",
@@ -288,37 +314,127 @@ def evidence_delete(request, pk):
     )
 
 
-ACTIONS = {
-    "submit": (workflow.submit, None, _("The dossier was submitted.")),
-    "verify": (workflow.verify, None, _("The dossier was verified.")),
-    "return": (workflow.return_dossier, ReturnForm, _("The dossier was returned to the commune.")),
-    "appraise": (workflow.appraise, None, _("The dossier was appraised.")),
-    "recognise": (workflow.recognise, RecognitionForm, _("The recognition was recorded.")),
+STEPS = {
+    # action: (service, form, title of its confirmation page, confirm button, done message)
+    "submit": (
+        workflow.submit,
+        StepForm,
+        _("Submit the dossier"),
+        _("Yes, submit the dossier"),
+        _("The dossier was submitted."),
+    ),
+    "verify": (
+        workflow.verify,
+        StepForm,
+        _("Verify the dossier (thẩm tra)"),
+        _("Yes, record the verification"),
+        _("The dossier was verified."),
+    ),
+    "appraise": (
+        workflow.appraise,
+        StepForm,
+        _("Appraise the dossier (thẩm định)"),
+        _("Yes, record the appraisal"),
+        _("The dossier was appraised."),
+    ),
+    "return": (
+        workflow.return_dossier,
+        ReturnForm,
+        _("Return the dossier to the commune"),
+        _("Yes, return the dossier"),
+        _("The dossier was returned to the commune."),
+    ),
+    "recognise": (
+        workflow.recognise,
+        RecognitionForm,
+        _("Record the recognition decision"),
+        _("Yes, record the recognition"),
+        _("The recognition was recorded."),
+    ),
 }
 
 
+def _form_error(form) -> str:
+    return " ".join(e for errors in form.errors.values() for e in errors)
+
+
+def _render_step(request, *, assessment, action, form, preview, error="", status=200, **extra):
+    title, button = STEPS[action][2:4]
+    return render(
+        request,
+        "criteria/step_confirm.html",
+        {
+            "assessment": assessment,
+            "action": action,
+            "title": title,
+            "button": button,
+            "form": form,
+            "preview": preview,
+            "error": error,
+            **extra,
+        },
+        status=status,
+    )
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def assessment_action(request, pk, action):
+    """A state change of the dossier. GET: its confirmation page (what will happen, to which
+    dossier, who acts next and who is emailed) with its form; POST from that page: the step,
+    through the workflow service. A step the user may not take now is refused (403/409/400)
+    with why, on the same page, and writes nothing."""
     assessment = selectors.assessment_for_user(request.user, pk)
-    if action not in ACTIONS:
+    if action not in STEPS:
         raise Http404
-    service, form_class, done = ACTIONS[action]
-    form = form_class(request.POST) if form_class else None
-    if form is not None and not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-        return _render_dossier(request, assessment, status=400, error=error, forms={action: form})
+    service, form_class = STEPS[action][:2]
+    posted = request.method == "POST"
+    form = form_class(request.POST if posted else None, initial={"version": assessment.version})
     try:
-        service(user=request.user, assessment=assessment, **(form.cleaned_data if form else {}))
+        preview = workflow.step_preview(request.user, assessment, action)
     except WorkflowError as failure:
-        return _render_dossier(
+        return _render_step(
             request,
-            assessment,
-            status=HTTP_STATUS[failure.kind],
+            assessment=assessment,
+            action=action,
+            form=form,
+            preview=None,
             error=failure.message,
-            forms={action: form} if form else None,
+            status=HTTP_STATUS[failure.kind],
         )
-    messages.success(request, str(done))
+    if not posted:
+        return _render_step(
+            request, assessment=assessment, action=action, form=form, preview=preview
+        )
+    if not form.is_valid():
+        return _render_step(
+            request,
+            assessment=assessment,
+            action=action,
+            form=form,
+            preview=preview,
+            error=_form_error(form),
+            status=400,
+        )
+    data = dict(form.cleaned_data)
+    try:
+        service(
+            user=request.user,
+            assessment=assessment,
+            expected_version=data.pop("version"),
+            **data,
+        )
+    except WorkflowError as failure:
+        return _render_step(
+            request,
+            assessment=assessment,
+            action=action,
+            form=form,
+            preview=None if failure.kind == "state" else preview,
+            error=failure.message,
+            status=HTTP_STATUS[failure.kind],
+        )
+    messages.success(request, str(STEPS[action][4]))
     return redirect(_dossier_url(assessment))
 
 
@@ -354,34 +470,47 @@ def assessment_conditions(request, pk):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def recognition_revoke(request, pk):
+    """GET: the revocation's confirmation page with its form (date, reason); POST from it:
+    the revocation. An empty form is refused (400) before anything else; a recognition
+    revoked meanwhile is 409."""
     recognition = selectors.recognition_for_user(request.user, pk)
-    assessment = recognition.assessment
-    form = RevokeForm(request.POST)
-    error, status = "", 400
-    if form.is_valid():
+    posted = request.method == "POST"
+    form = RevokeForm(request.POST if posted else None)
+    error, status = "", 200
+    if posted and not form.is_valid():
+        error, status = _form_error(form), 400
+    else:
         try:
-            workflow.revoke_recognition(
-                user=request.user,
-                recognition=recognition,
-                revoked_on=form.cleaned_data["revoked_on"],
-                reason=form.cleaned_data["reason"],
-            )
+            workflow.check_revoke(request.user, recognition)
+            if posted:
+                workflow.revoke_recognition(
+                    user=request.user,
+                    recognition=recognition,
+                    revoked_on=form.cleaned_data["revoked_on"],
+                    reason=form.cleaned_data["reason"],
+                )
         except WorkflowError as failure:
             error, status = failure.message, HTTP_STATUS[failure.kind]
         else:
-            messages.success(request, _("The recognition was revoked."))
-            if assessment is None:
-                return redirect(recognition.unit.public_url())
-            return redirect(_dossier_url(assessment))
-    else:
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    if assessment is None:
-        # An imported recognition has no dossier to show the message on.
-        return render(request, "criteria/forbidden.html", {"message": error}, status=status)
-    assessment = selectors.assessment_for_user(request.user, assessment.pk)
-    return _render_dossier(request, assessment, status=status, error=error, forms={"revoke": form})
+            if posted:
+                messages.success(request, _("The recognition was revoked."))
+                if recognition.assessment_id is None:
+                    return redirect(recognition.unit.public_url())
+                return redirect(_dossier_url(recognition.assessment))
+    return render(
+        request,
+        "criteria/revoke_confirm.html",
+        {
+            "recognition": recognition,
+            "assessment": recognition.assessment,
+            "form": form,
+            "error": error,
+            "may_revoke": status in (200, 400),
+        },
+        status=status,
+    )
 
 
 @login_required

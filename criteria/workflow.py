@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
@@ -658,6 +659,20 @@ def add_evidence(
 
 
 @transaction.atomic
+def save_draft_with_evidence(
+    *, user, assessment: Assessment, draft: dict, evidence: dict
+) -> Evidence:
+    """Save the draft as entered and attach one evidence file, together: an upload from the
+    entry form never loses what was typed. ``draft`` holds ``save_draft``'s arguments
+    (expected_version, results, values, notes), ``evidence`` ``add_evidence``'s.
+
+    Side effects: those of ``save_draft`` and ``add_evidence``, both or neither (a refused
+    file leaves the draft as it was)."""
+    current = save_draft(user=user, assessment=assessment, **draft)
+    return add_evidence(user=user, assessment=current, **evidence)
+
+
+@transaction.atomic
 def remove_evidence(*, user, evidence: Evidence) -> None:
     """Side effects: deletes the Evidence row (kept in history) and its stored file."""
     if not is_commune_official_for(user, evidence.assessment):
@@ -671,20 +686,13 @@ def remove_evidence(*, user, evidence: Evidence) -> None:
 
 
 @transaction.atomic
-def submit(*, user, assessment: Assessment) -> Assessment:
+def submit(*, user, assessment: Assessment, expected_version: int | None = None) -> Assessment:
     """The commune sends its dossier up: to the district, or straight to the province where
     there is no district. Refused, writing nothing, while ``submit_blockers`` finds anything.
     Side effects: status SUBMITTED, a SUBMITTED event, an email to the
     next reviewers."""
-    if not is_commune_official_for(user, assessment):
-        raise WorkflowError(
-            _("Only the commune's own officials submit its dossier."), kind="forbidden"
-        )
     current = _locked(assessment)
-    _expect(current, (S.DRAFT, S.RETURNED))
-    blockers = submit_blockers(current)
-    if blockers:
-        raise WorkflowError(" ".join(blockers))
+    check_step(user, current, "submit", expected_version=expected_version)
     previous = current.status
     current.status = S.SUBMITTED
     current.version += 1
@@ -869,7 +877,9 @@ def record_conditions(
 
 
 @transaction.atomic
-def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
+def return_dossier(
+    *, user, assessment: Assessment, reason: str, expected_version: int | None = None
+) -> Assessment:
     """A reviewer sends the dossier back to the commune, with a reason.
 
     Side effects: status RETURNED, a RETURNED event carrying the reason, an email to the
@@ -877,15 +887,7 @@ def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
     """
     reason = visible_text(reason)
     current = _locked(assessment)
-    if is_district_office_for(user, current):
-        allowed = (S.SUBMITTED,)
-    elif is_province_office_for(user, current):
-        allowed = (S.VERIFIED, S.APPRAISED) + (() if has_district_tier(current) else (S.SUBMITTED,))
-    else:
-        raise _reviewer_refusal(
-            user, _("Only the reviewing coordination office can return this dossier.")
-        )
-    _expect(current, allowed)
+    check_step(user, current, "return", expected_version=expected_version)
     if not reason:
         raise WorkflowError(
             _("Say why the dossier is returned: the commune needs to know what to fix.")
@@ -905,15 +907,11 @@ def return_dossier(*, user, assessment: Assessment, reason: str) -> Assessment:
 
 
 @transaction.atomic
-def verify(*, user, assessment: Assessment) -> Assessment:
+def verify(*, user, assessment: Assessment, expected_version: int | None = None) -> Assessment:
     """The district verifies (thẩm tra). Side effects: status VERIFIED, an event, an email to
     the provincial office."""
     current = _locked(assessment)
-    if not is_district_office_for(user, current):
-        raise _reviewer_refusal(
-            user, _("Only the district coordination office verifies this dossier.")
-        )
-    _expect(current, (S.SUBMITTED,))
+    check_step(user, current, "verify", expected_version=expected_version)
     current.status = S.VERIFIED
     current.version += 1
     current.save(update_fields=["status", "version", "updated_at"])
@@ -928,21 +926,12 @@ def verify(*, user, assessment: Assessment) -> Assessment:
 
 
 @transaction.atomic
-def appraise(*, user, assessment: Assessment) -> Assessment:
+def appraise(*, user, assessment: Assessment, expected_version: int | None = None) -> Assessment:
     """The province appraises (thẩm định); where there is no district, straight from
     SUBMITTED. Refused, writing nothing, unless the dossier passes ``recognition_gate`` on
     the day of appraisal. Side effects: status APPRAISED, an event."""
     current = _locked(assessment)
-    if not is_province_office_for(user, current):
-        raise WorkflowError(
-            _("Only the provincial coordination office appraises this dossier."), kind="forbidden"
-        )
-    _expect(current, (S.VERIFIED,) + (() if has_district_tier(current) else (S.SUBMITTED,)))
-    _enforce_gate(
-        current,
-        on=timezone.localdate(),
-        refusal=_("The dossier cannot be appraised under the set's rules:"),
-    )
+    check_step(user, current, "appraise", expected_version=expected_version)
     previous = current.status
     current.status = S.APPRAISED
     current.version += 1
@@ -953,7 +942,13 @@ def appraise(*, user, assessment: Assessment) -> Assessment:
 
 @transaction.atomic
 def recognise(
-    *, user, assessment: Assessment, decision_number: str, decided_on: datetime.date, signer: str
+    *,
+    user,
+    assessment: Assessment,
+    decision_number: str,
+    decided_on: datetime.date,
+    signer: str,
+    expected_version: int | None = None,
 ) -> Recognition:
     """Record the chairman's recognition decision for an appraised dossier. Refused,
     writing nothing, unless the dossier passes ``recognition_gate`` on ``decided_on``.
@@ -962,11 +957,7 @@ def recognise(
     event, an email to the commune's officials.
     """
     current = _locked(assessment)
-    if not is_province_office_for(user, current):
-        raise WorkflowError(
-            _("Only the provincial coordination office records recognitions."), kind="forbidden"
-        )
-    _expect(current, (S.APPRAISED,))
+    check_step(user, current, "recognise", expected_version=expected_version)
     decision_number, signer = visible_text(decision_number), visible_text(signer)
     if not decision_number or not signer or decided_on is None:
         raise WorkflowError(_("A recognition needs the decision number, its date and its signer."))
@@ -1019,6 +1010,24 @@ def revoke_recognition(
     """The province revokes a recognition. Side effects: sets revoked_on and the reason (kept
     in history)."""
     recognition = Recognition.objects.select_for_update().get(pk=recognition.pk)
+    check_revoke(user, recognition)
+    reason = visible_text(reason)
+    if not reason:
+        raise WorkflowError(_("Say why the recognition is revoked."))
+    if revoked_on is None or revoked_on < recognition.decided_on:
+        raise WorkflowError(_("The revocation cannot be dated before the decision."))
+    if revoked_on > timezone.localdate():
+        raise WorkflowError(_("The date cannot be in the future."))
+    recognition.revoked_on = revoked_on
+    recognition.revocation_reason = reason
+    recognition.save(update_fields=["revoked_on", "revocation_reason"])
+    return recognition
+
+
+def check_revoke(user, recognition: Recognition) -> None:
+    """Raise WorkflowError unless ``user`` may revoke ``recognition`` now (the province's
+    office, a recognition not yet revoked): the check behind the confirmation page and
+    ``revoke_recognition``."""
     unit = recognition.unit
     commune = (
         unit if isinstance(unit, Commune) else unit.commune if isinstance(unit, Village) else None
@@ -1031,17 +1040,6 @@ def revoke_recognition(
         )
     if recognition.revoked_on is not None:
         raise WorkflowError(_("This recognition was already revoked."), kind="state")
-    reason = visible_text(reason)
-    if not reason:
-        raise WorkflowError(_("Say why the recognition is revoked."))
-    if revoked_on is None or revoked_on < recognition.decided_on:
-        raise WorkflowError(_("The revocation cannot be dated before the decision."))
-    if revoked_on > timezone.localdate():
-        raise WorkflowError(_("The date cannot be in the future."))
-    recognition.revoked_on = revoked_on
-    recognition.revocation_reason = reason
-    recognition.save(update_fields=["revoked_on", "revocation_reason"])
-    return recognition
 
 
 def allowed_actions(user, assessment: Assessment) -> set[str]:
@@ -1059,3 +1057,179 @@ def allowed_actions(user, assessment: Assessment) -> set[str]:
         if status == S.APPRAISED:
             actions |= {"recognise", "return"}
     return actions
+
+
+# --- The steps: one check behind the confirmation page and the service --------------------------
+
+# The state changes a dossier page offers, each confirmed on its own page before it is taken.
+STEPS = ("submit", "verify", "appraise", "return", "recognise")
+
+
+def _check_version(assessment: Assessment, expected_version: int | None) -> None:
+    if expected_version is not None and assessment.version != expected_version:
+        raise WorkflowError(
+            _(
+                "The dossier changed after you opened this page (it is now “%(status)s”). "
+                "Nothing was done: open the dossier again to see what changed."
+            )
+            % {"status": assessment.get_status_display()},
+            kind="state",
+        )
+
+
+def check_step(user, assessment: Assessment, action: str, *, expected_version=None) -> None:
+    """Raise WorkflowError unless ``user`` may take ``action`` (one of STEPS) on
+    ``assessment`` now: the role first (403), then a stale page (``expected_version`` is the
+    version the confirmation page showed; 409), then the dossier's state (409) and what the
+    step itself requires (400: submit_blockers for a submission, the set's rules on the day
+    for an appraisal; a recognition is checked against its decision's date by
+    ``recognise``). Writes nothing."""
+    tier = has_district_tier(assessment)
+    if action == "submit":
+        if not is_commune_official_for(user, assessment):
+            raise WorkflowError(
+                _("Only the commune's own officials submit its dossier."), kind="forbidden"
+            )
+        allowed = (S.DRAFT, S.RETURNED)
+    elif action == "verify":
+        if not is_district_office_for(user, assessment):
+            raise _reviewer_refusal(
+                user, _("Only the district coordination office verifies this dossier.")
+            )
+        allowed = (S.SUBMITTED,)
+    elif action == "appraise":
+        if not is_province_office_for(user, assessment):
+            raise WorkflowError(
+                _("Only the provincial coordination office appraises this dossier."),
+                kind="forbidden",
+            )
+        allowed = (S.VERIFIED,) + (() if tier else (S.SUBMITTED,))
+    elif action == "return":
+        if is_district_office_for(user, assessment):
+            allowed = (S.SUBMITTED,)
+        elif is_province_office_for(user, assessment):
+            allowed = (S.VERIFIED, S.APPRAISED) + (() if tier else (S.SUBMITTED,))
+        else:
+            raise _reviewer_refusal(
+                user, _("Only the reviewing coordination office can return this dossier.")
+            )
+    elif action == "recognise":
+        if not is_province_office_for(user, assessment):
+            raise WorkflowError(
+                _("Only the provincial coordination office records recognitions."),
+                kind="forbidden",
+            )
+        allowed = (S.APPRAISED,)
+    else:
+        raise ValueError(f"unknown step {action!r}")
+    _check_version(assessment, expected_version)
+    _expect(assessment, allowed)
+    if action == "submit":
+        blockers = submit_blockers(assessment)
+        if blockers:
+            raise WorkflowError(" ".join(blockers))
+    if action == "appraise":
+        _enforce_gate(
+            assessment,
+            on=timezone.localdate(),
+            refusal=_("The dossier cannot be appraised under the set's rules:"),
+        )
+
+
+@dataclass
+class StepPreview:
+    """What a step will do, for its confirmation page: the status it leads to, what else
+    changes, who acts next (with their unit) and who is emailed."""
+
+    action: str
+    to_status: str
+    effect: str
+    next_actor: str
+    notified: str
+    recipients: int
+
+
+def _office_of(assessment: Assessment, role: str) -> str:
+    commune = commune_of(assessment)
+    if role == Role.COMMUNE_OFFICIAL:
+        return _("the officials of %(unit)s") % {"unit": commune or assessment.unit}
+    if role == Role.DISTRICT_OFFICE:
+        return _("the coordination office of %(unit)s") % {"unit": commune.district}
+    province = commune.province if commune else assessment.district.province
+    return _("the coordination office of %(unit)s") % {"unit": province}
+
+
+def step_preview(user, assessment: Assessment, action: str) -> StepPreview:
+    """What ``action`` will do to ``assessment``; raises WorkflowError (``check_step``) when
+    ``user`` may not take it now. Reads only."""
+    check_step(user, assessment, action)
+    tier = has_district_tier(assessment)
+    reviewer = Role.DISTRICT_OFFICE if tier else Role.PROVINCE_OFFICE
+    # (status it leads to, what else happens, who acts next, who is emailed)
+    plans = {
+        "submit": (
+            S.SUBMITTED,
+            _(
+                "The dossier is locked: the commune can no longer change it unless a "
+                "reviewer returns it."
+            ),
+            reviewer,
+            reviewer,
+        ),
+        "verify": (
+            S.VERIFIED,
+            _("The district's verification is recorded; the dossier goes to the province."),
+            Role.PROVINCE_OFFICE,
+            Role.PROVINCE_OFFICE,
+        ),
+        "appraise": (
+            S.APPRAISED,
+            _("The appraisal is recorded; the dossier then awaits the recognition decision."),
+            Role.PROVINCE_OFFICE,
+            None,
+        ),
+        "return": (
+            S.RETURNED,
+            _(
+                "The dossier is unlocked for the commune to correct, with your reason shown "
+                "on it and in its timeline."
+            ),
+            Role.COMMUNE_OFFICIAL,
+            Role.COMMUNE_OFFICIAL,
+        ),
+        "recognise": (
+            S.RECOGNISED,
+            _(
+                "The decision is recorded with its number, date and signer as typed; the "
+                "title shows on the unit's public page and the dossier is closed."
+            ),
+            None,
+            Role.COMMUNE_OFFICIAL,
+        ),
+    }
+    to_status, effect, next_role, notified_role = plans[action]
+    recipients = len(_recipients(assessment, notified_role)) if notified_role else 0
+    if notified_role is None:
+        notified = _("Nobody is emailed.")
+    elif recipients:
+        notified = ngettext(
+            "Emailed: %(office)s (%(count)d account).",
+            "Emailed: %(office)s (%(count)d accounts).",
+            recipients,
+        ) % {"office": _office_of(assessment, notified_role), "count": recipients}
+    else:
+        notified = _("No account of %(office)s has an email address: nobody is emailed.") % {
+            "office": _office_of(assessment, notified_role)
+        }
+    return StepPreview(
+        action=action,
+        to_status=S(to_status).label,
+        effect=effect,
+        next_actor=(
+            _("Next: %(office)s, in their inbox.") % {"office": _office_of(assessment, next_role)}
+            if next_role
+            else _("Nobody acts next: the dossier is closed.")
+        ),
+        notified=notified,
+        recipients=recipients,
+    )

@@ -31,20 +31,55 @@ def district_label(district) -> str:
     return f"{district.name} ({short_province_name(district.province.name)})"
 
 
+def validity(unit) -> str:
+    """When ``unit`` existed, in words ("until 30/06/2025", "from 01/07/2025"); empty for a
+    unit that has always existed."""
+    start, end = unit.valid_from, unit.valid_to
+    if start and end:
+        return _("%(start)s–%(end)s") % {"start": f"{start:%d/%m/%Y}", "end": f"{end:%d/%m/%Y}"}
+    if end:
+        return _("until %(date)s") % {"date": f"{end:%d/%m/%Y}"}
+    if start:
+        return _("from %(date)s") % {"date": f"{start:%d/%m/%Y}"}
+    return ""
+
+
+def unit_label_with_era(unit) -> str:
+    """A province as a chooser names it: the pre-2025 and the merged province of the same
+    name ("Tỉnh Hà Tĩnh" twice) are told apart by when each existed."""
+    era = validity(unit)
+    return f"{unit.name} ({era})" if era else unit.name
+
+
 def grouped_district_choices(queryset):
     """A callable for a district field's choices: the districts under one <optgroup> per
-    province, each named with its province, so that the browser's own select finds them by
-    typing and the list reads without JavaScript. Called when the widget renders."""
+    province (named with its era), each named with its province, so that the browser's own
+    select finds them by typing and the list reads without JavaScript. Two districts of one
+    province with the same name (one closed before the other opened) are told apart by when
+    each existed. Called when the widget renders."""
 
     def choices():
+        districts = list(queryset.order_by("province__name", "province__valid_from", "name"))
+        labels = {d.pk: district_label(d) for d in districts}
+        seen: dict[str, int] = {}
+        for label in labels.values():
+            seen[label] = seen.get(label, 0) + 1
         groups: dict[str, list] = {}
-        for district in queryset.order_by("province__name", "name"):
-            groups.setdefault(district.province.name, []).append(
-                (district.pk, district_label(district))
+        for district in districts:
+            label = labels[district.pk]
+            if seen[label] > 1 and (era := validity(district)):
+                label = f"{district.name} ({short_province_name(district.province.name)}, {era})"
+            groups.setdefault(unit_label_with_era(district.province), []).append(
+                (district.pk, label)
             )
         return [("", "---------"), *groups.items()]
 
     return choices
+
+
+class ProvinceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return unit_label_with_era(obj)
 
 
 def criteria_sets_for_user(user, provinces):
@@ -72,7 +107,7 @@ class AssessmentImportForm(forms.Form):
             "Leave empty when the sheet says “Số liệu tính đến ngày …” or has a date column."
         ),
     )
-    province = forms.ModelChoiceField(
+    province = ProvinceChoiceField(
         label=_("Province"),
         queryset=None,
         required=False,
@@ -141,7 +176,7 @@ class MatrixTemplateForm(forms.Form):
     criteria_set = forms.ModelChoiceField(
         label=_("Criteria set"), queryset=CriteriaSet.objects, to_field_name="code"
     )
-    province = forms.ModelChoiceField(label=_("Province"), queryset=None, required=False)
+    province = ProvinceChoiceField(label=_("Province"), queryset=None, required=False)
     district = DistrictChoiceField(
         label=_("District"),
         queryset=None,

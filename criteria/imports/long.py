@@ -20,7 +20,14 @@ from criteria.models import CriteriaSet, Indicator
 
 from .errors import CellError, ImportFileError, MissingDateError
 from .matching import CommuneMatcher, MatchError, clean_code
-from .matrix import HEADER_SEARCH_ROWS, ParsedSheet, criterion_for_header
+from .matrix import (
+    HEADER_SEARCH_ROWS,
+    ParsedSheet,
+    criterion_for_header,
+    finish_sheet,
+    no_dates_in,
+    uncached_formula_message,
+)
 from .reader import Book, Sheet
 from .resources import indicator_key, note_key
 from .values import fold, parse_date, parse_mark, parse_number, parse_yes_no, unescape_text
@@ -135,13 +142,7 @@ def parse_long(
     sheet = choose_long_sheet(book, sheet_name)
     header_row, columns = find_long_columns(sheet)
     criteria_set = _set_for_file(sheet, header_row, columns, criteria_set, allowed_sets)
-    if assessed_on is None and (
-        "date" not in columns
-        or all(
-            sheet.value(r, columns["date"]) in (None, "")
-            for r in range(header_row + 1, sheet.n_rows + 1)
-        )
-    ):
+    if assessed_on is None and no_dates_in(sheet, header_row, columns.get("date")):
         raise MissingDateError(
             _(
                 "The assessment date is missing: choose it here, or fill in the sheet's "
@@ -191,14 +192,7 @@ def parse_long(
         n_errors = len(errors)
         for c in columns.values():
             if (r, c) in sheet.uncached:
-                error(
-                    r,
-                    c,
-                    _(
-                        "This formula has no saved result. Open the file in Excel, let it "
-                        "calculate, save it, and upload it again (or type the value)."
-                    ),
-                )
+                error(r, c, uncached_formula_message())
         code, name = cell(r, "code"), cell(r, "name")
         if code is not None or name is not None:
             labels[r] = " ".join(str(v) for v in (code, name) if v is not None)
@@ -337,23 +331,16 @@ def parse_long(
             [group["first"], code, day.isoformat(), *[group["values"].get(k) for k in keys]]
         )
         positions.append({"row": (group["first"], None), **group["positions"]})
-    if not dataset and not errors:
-        raise ImportFileError(
-            _("The sheet “%(sheet)s” has a header row but no rows below it.")
-            % {"sheet": sheet.title}
-        )
-    numbers = sorted({int(k) for k in keys if k.isdigit()})
-    return ParsedSheet(
-        sheet.title,
+    return finish_sheet(
+        sheet,
         dataset,
-        positions,
-        errors,
-        skipped,
-        numbers,
-        criteria_set,
-        labels,
-        source=sheet,
+        positions=positions,
+        errors=errors,
+        skipped=skipped,
+        criteria_set=criteria_set,
+        labels=labels,
         notices=notices,
+        empty_message=_("The sheet “%(sheet)s” has a header row but no rows below it."),
     )
 
 

@@ -83,6 +83,56 @@ class ParsedSheet:
         return self.source.value(row, column)
 
 
+def uncached_formula_message() -> str:
+    return _(
+        "This formula has no saved result. Open the file in Excel, let it calculate, save "
+        "it, and upload it again (or type the value)."
+    )
+
+
+def no_dates_in(sheet: Sheet, header_row: int, date_column: int | None) -> bool:
+    """Whether the sheet gives no date in its rows: no date column, or an empty one (the
+    portal's own templates)."""
+    return date_column is None or all(
+        sheet.value(r, date_column) in (None, "") for r in range(header_row + 1, sheet.n_rows + 1)
+    )
+
+
+def finish_sheet(
+    sheet: Sheet,
+    dataset: tablib.Dataset,
+    *,
+    positions,
+    errors: list[CellError],
+    skipped: list[tuple[int, str]],
+    criteria_set: CriteriaSet,
+    labels: dict[int, str],
+    notices: list[str],
+    blank: list[tuple[int, str]] | None = None,
+    empty_message: str,
+) -> ParsedSheet:
+    """The ParsedSheet of a summary sheet or a list, once its rows are read; raises
+    ImportFileError (``empty_message``) for a sheet with nothing below its header: no row
+    to write, no error, no commune left blank."""
+    blank = blank or []
+    if not dataset and not errors and not blank:
+        raise ImportFileError(empty_message % {"sheet": sheet.title})
+    return ParsedSheet(
+        sheet.title,
+        dataset,
+        positions,
+        errors,
+        skipped,
+        # The criteria numbers of the dataset's columns ("1", "2", ...; not indicators).
+        sorted({int(h) for h in dataset.headers if h.isdigit()}),
+        criteria_set,
+        labels,
+        source=sheet,
+        blank=blank,
+        notices=notices,
+    )
+
+
 def criterion_for_header(value, by_name: dict[str, int], numbers: set[int]) -> int | None:
     if value is None:
         return None
@@ -230,13 +280,7 @@ def parse_matrix(
                 )
                 % {"date": default_date.strftime("%d/%m/%Y"), "line": line}
             )
-    if default_date is None and (
-        columns.date is None
-        or all(
-            sheet.value(r, columns.date) in (None, "")
-            for r in range(header_row + 1, sheet.n_rows + 1)
-        )
-    ):
+    if default_date is None and no_dates_in(sheet, header_row, columns.date):
         # The portal's own template has an empty date column: a question for the form.
         raise missing_date_error()
     numbers = sorted(columns.criteria)
@@ -315,14 +359,7 @@ def parse_matrix(
         if uncached:
             for c in checked:
                 if (r, c) in uncached:
-                    error(
-                        r,
-                        c,
-                        _(
-                            "This formula has no saved result. Open the file in Excel, let "
-                            "it calculate, save it, and upload it again (or type the value)."
-                        ),
-                    )
+                    error(r, c, uncached_formula_message())
         day = default_date
         if columns.date and values[columns.date - 1] is not None:
             try:
@@ -378,25 +415,18 @@ def parse_matrix(
             statuses = [statuses[i] for i in reorder]
         data_rows.append([r, commune.code, day.isoformat(), *statuses])
         positions.append(RowPositions(r, where))
-    if not data_rows and not errors and not blank:
-        raise ImportFileError(
-            _("The sheet “%(sheet)s” has a header row but no commune rows below it.")
-            % {"sheet": sheet.title}
-        )
     # Built in one go: Dataset.append checks every row's width, which showed in profiles.
-    dataset = tablib.Dataset(*data_rows, headers=headers)
-    return ParsedSheet(
-        sheet.title,
-        dataset,
-        positions,
-        errors,
-        skipped,
-        numbers,
-        criteria_set,
-        labels,
-        source=sheet,
-        blank=blank,
+    return finish_sheet(
+        sheet,
+        tablib.Dataset(*data_rows, headers=headers),
+        positions=positions,
+        errors=errors,
+        skipped=skipped,
+        criteria_set=criteria_set,
+        labels=labels,
         notices=notices,
+        blank=blank,
+        empty_message=_("The sheet “%(sheet)s” has a header row but no commune rows below it."),
     )
 
 

@@ -4,6 +4,7 @@ appraises and records the recognition, which the public commune page then shows.
 
 Screenshots of each step go to test-artifacts/screenshots/ (git-ignored; a CI artifact)."""
 
+import datetime
 import re
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune
 from criteria.models import Assessment, ConditionCheck, CriteriaSet, Recognition
 from tests.conftest import DEMO_PROVINCES
-from tests.factories import legacy_unit, make_assessment
+from tests.factories import legacy_unit, make_assessment, make_recognition
 
 pytestmark = pytest.mark.browser
 
@@ -69,8 +70,16 @@ def login(page, live_server, username):
     expect(page.locator("form[action='/accounts/logout/']")).to_be_visible()
 
 
-def act(page, action):
-    page.click(f"button[name=action][value={action}]")
+def act(page, action, fields=None, shot_name=None):
+    """Take a step from the dossier page: open its confirmation page, check that it says what
+    will happen, fill its form, confirm."""
+    page.click(f".action-links a[href$='/{action}/']")
+    expect(page.locator(f"[data-step={action}] [data-confirm-plan]")).to_be_visible()
+    for selector, value in (fields or {}).items():
+        page.fill(selector, value)
+    if shot_name:
+        shot(page, shot_name)
+    page.click("[data-confirm]")
     expect(page.locator(".message--success")).to_be_visible()
 
 
@@ -89,24 +98,30 @@ def enter_and_submit(page, live_server, evidence_pdf, prefix):
     expect(page).to_have_url(re.compile(r"/criteria/assessments/\d+/edit/$"))
 
     quy_hoach = hatinh_set.criteria.get(number=1)
+    indicators = list(quy_hoach.indicators.all())
     page.check(f"input[name=c{quy_hoach.pk}-status][value=met]")
-    for indicator in quy_hoach.indicators.all():
+    for indicator in indicators:
         page.check(f"input[name=i{indicator.pk}-flag][value=yes]")
-    page.fill(f"#c{quy_hoach.pk}-note", "Quy hoạch chung xây dựng xã đã được phê duyệt")
+    note = "Quy hoạch chung xây dựng xã đã được phê duyệt"
+    page.fill(f"#c{quy_hoach.pk}-note", note)
+    page.fill("#id_notes", "Hồ sơ năm 2020")
     shot(page, f"{prefix}2-entry", at="#criterion-1")
-    page.click("button[name=save]")
-    expect(page.locator(".message--success")).to_be_visible()
-    dossier_url = page.url
 
-    page.goto(dossier_url + "edit/")
+    # Evidence uploaded before anything was saved: what was typed is saved with it.
     page.select_option("#id_criterion", str(quy_hoach.pk))
     page.fill("#id_title", "Quyết định phê duyệt quy hoạch chung xã Lâm Hợp")
     page.fill("#id_document_number", "1234/QĐ-UBND")
     page.fill("#id_document_date", "2019-05-02")
     page.set_input_files("#id_file", str(evidence_pdf))
-    page.click("form.evidence-form button[type=submit]")
+    page.click("button[name=upload]")
     expect(page.locator(".evidence-list")).to_contain_text("Quyết định phê duyệt quy hoạch")
+    expect(page.locator(f"#c{quy_hoach.pk}-note")).to_have_value(note)
+    expect(page.locator("#id_notes")).to_have_value("Hồ sơ năm 2020")
+    expect(page.locator(f"input[name=c{quy_hoach.pk}-status][value=met]")).to_be_checked()
+    for indicator in indicators:
+        expect(page.locator(f"input[name=i{indicator.pk}-flag][value=yes]")).to_be_checked()
     shot(page, f"{prefix}3-evidence", at="#evidence")
+    dossier_url = page.url.split("edit/")[0]
 
     page.goto(dossier_url)
     expect(page.locator("#criterion-1")).to_contain_text("Quy hoạch chung xây dựng xã")
@@ -127,9 +142,12 @@ def test_dossier_from_entry_to_recognition(
     login(page, live_server, "kyanh")
     page.goto(f"{live_server.url}/criteria/inbox/")
     page.click(f".inbox a[href='{dossier_url.removeprefix(live_server.url)}']")
-    page.fill("#id_reason", "Thiếu biên bản lấy ý kiến người dân về quy hoạch")
-    shot(page, "desktop-5-return", at="#return-form")
-    act(page, "return")
+    act(
+        page,
+        "return",
+        {"#id_reason": "Thiếu biên bản lấy ý kiến người dân về quy hoạch"},
+        "desktop-5-return",
+    )
 
     # 3. The official sees the reason, fixes the dossier and resubmits.
     login(page, live_server, "lamhop")
@@ -161,11 +179,18 @@ def test_dossier_from_entry_to_recognition(
     login(page, live_server, "hatinh")
     page.goto(dossier_url)
     act(page, "appraise")
-    page.fill("#id_decision_number", "2468/QĐ-UBND")
-    page.fill("#id_decided_on", "2020-12-20")
-    page.fill("#id_signer", "Đặng Quốc Vinh")
-    shot(page, "desktop-8-recognise", at="#recognise-form")
-    act(page, "recognise")
+    act(
+        page,
+        "recognise",
+        {
+            "#id_decision_number": "2468/QĐ-UBND",
+            "#id_decided_on": "2020-12-20",
+            "#id_signer": "Phó Chủ tịch UBND tỉnh",
+        },
+        "desktop-8-recognise",
+    )
+    # The signer as typed, never a title made up from the province's name.
+    expect(page.locator(".recognitions")).to_contain_text("Phó Chủ tịch UBND tỉnh")
     shot(page, "desktop-9-recognised")
     recognition = Recognition.objects.get(decision_number="2468/QĐ-UBND")
     assert recognition.commune.code == LAM_HOP
@@ -173,6 +198,7 @@ def test_dossier_from_entry_to_recognition(
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/c/{LAM_HOP}/?on={LAM_HOP_LAST_DAY}")
     expect(page.locator("#recognitions + *")).to_contain_text("2468/QĐ-UBND")
+    expect(page.locator("#recognitions + *")).to_contain_text("Phó Chủ tịch UBND tỉnh")
     shot(page, "desktop-10-public-page", at="#recognitions")
 
 
@@ -212,3 +238,79 @@ def test_recognise_form_of_a_15_of_19_dossier_lists_what_fails(page, live_server
         expect(page.locator("button[name=action][value=recognise]")).to_have_count(0)
         shot(page, f"recognise-refused-{width}", at="#recognition-rules")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_every_confirmation_page_fits_a_phone_and_a_desktop(page, live_server, demo):
+    """Each step's confirmation page, for the office that takes it: it names the dossier and
+    what will happen, and is no wider than the screen at 360 px. Screenshots at both sizes."""
+    hatinh_set = CriteriaSet.objects.get(code=HATINH_SET)
+    lam_hop = legacy_unit(Commune, LAM_HOP)
+    dossiers = {
+        status: make_assessment(
+            unit=lam_hop,
+            criteria_set=hatinh_set,
+            met=set(range(1, 21)),
+            indicators_met=10**6,
+            status=status,
+            assessed_on=datetime.date(2020, 10, day),
+        )
+        for day, status in enumerate(
+            (
+                AssessmentStatus.DRAFT,
+                AssessmentStatus.SUBMITTED,
+                AssessmentStatus.VERIFIED,
+                AssessmentStatus.APPRAISED,
+            ),
+            start=10,
+        )
+    }
+    recognition = make_recognition(unit=lam_hop, signer="Phó Chủ tịch UBND tỉnh")
+    steps = [
+        ("lamhop", f"/criteria/assessments/{dossiers['draft'].pk}/submit/", "submit"),
+        ("kyanh", f"/criteria/assessments/{dossiers['submitted'].pk}/verify/", "verify"),
+        ("kyanh", f"/criteria/assessments/{dossiers['submitted'].pk}/return/", "return"),
+        ("hatinh", f"/criteria/assessments/{dossiers['verified'].pk}/appraise/", "appraise"),
+        ("hatinh", f"/criteria/assessments/{dossiers['appraised'].pk}/recognise/", "recognise"),
+        ("hatinh", f"/criteria/recognitions/{recognition.pk}/revoke/", "revoke"),
+    ]
+    for username, path, step in steps:
+        login(page, live_server, username)
+        for width, height in ((1366, 900), (360, 740)):
+            page.set_viewport_size({"width": width, "height": height})
+            response = page.goto(f"{live_server.url}{path}")
+            assert response.status == 200, path
+            expect(page.locator(f"[data-step={step}] [data-confirm-plan]")).to_be_visible()
+            expect(page.locator("[data-confirm-dossier]")).to_contain_text("Lâm Hợp")
+            page.screenshot(path=str(SCREENSHOTS / f"confirm-{step}-{width}.png"), full_page=True)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+
+
+def test_leaving_a_form_with_unsaved_changes_asks_first(page, live_server, demo):
+    """With JavaScript on, unsaved.js asks before the page is left; after a save it does not."""
+    dossier = make_assessment(
+        unit=legacy_unit(Commune, LAM_HOP),
+        criteria_set=CriteriaSet.objects.get(code=HATINH_SET),
+        met=set(),
+        status=AssessmentStatus.DRAFT,
+        assessed_on=datetime.date(2020, 10, 15),
+    )
+    login(page, live_server, "lamhop")
+    page.goto(f"{live_server.url}/criteria/assessments/{dossier.pk}/edit/")
+    page.wait_for_load_state("load")
+    page.fill("#id_notes", "Chưa lưu")
+    page.click("#id_notes")  # a real user gesture: Chromium asks only after one
+    dialogs = []
+
+    def dismiss(dialog):
+        dialogs.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    page.evaluate("() => { window.location.href = '/criteria/inbox/'; }")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith("/edit/")  # dismissed: the page and what was typed stay
+    expect(page.locator("#id_notes")).to_have_value("Chưa lưu")
+    page.click("button[name=save]")
+    expect(page.locator(".message--success")).to_be_visible()
+    assert dialogs == ["beforeunload"]

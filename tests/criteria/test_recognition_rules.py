@@ -222,8 +222,9 @@ def test_recognise_page_lists_what_fails_and_offers_no_decision_form(client, lam
     for number in (3, 5, 10, 13):
         assert f"Tiêu chí {number}." in body
     assert body.count("chưa đạt.") == 4
-    assert 'id="recognise-form"' not in body
-    assert 'value="return"' in body  # returning stays possible
+    step = lambda action: reverse("criteria:assessment_action", args=[a.pk, action])  # noqa: E731
+    assert f'href="{step("recognise")}"' not in body
+    assert f'href="{step("return")}"' in body  # returning stays possible
 
 
 def test_recognise_page_offers_the_decision_when_every_rule_passes(client, lam_hop):
@@ -232,7 +233,8 @@ def test_recognise_page_offers_the_decision_when_every_rule_passes(client, lam_h
     login(client, "hatinh")
     body = client.get(reverse("criteria:assessment", args=[a.pk])).content.decode()
     assert "19/19 tiêu chí đạt" in body
-    assert 'id="recognise-form"' in body and "data-gate-failures" not in body
+    recognise_step = reverse("criteria:assessment_action", args=[a.pk, "recognise"])
+    assert f'href="{recognise_step}"' in body and "data-gate-failures" not in body
 
 
 def test_appraise_page_hides_the_button_while_a_rule_fails(client, lam_hop):
@@ -240,7 +242,8 @@ def test_appraise_page_hides_the_button_while_a_rule_fails(client, lam_hop):
     login(client, "hatinh")
     body = client.get(reverse("criteria:assessment", args=[a.pk])).content.decode()
     assert "18/19 tiêu chí đạt" in body and "1 tiêu chí cơ bản đạt" in body
-    assert 'value="appraise"' not in body
+    appraise_step = reverse("criteria:assessment_action", args=[a.pk, "appraise"])
+    assert f'href="{appraise_step}"' not in body
     assert 'id="conditions-form"' in body
 
 

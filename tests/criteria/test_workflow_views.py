@@ -185,7 +185,7 @@ def test_dossier_of_a_submission_shows_lock_reason_and_district_actions(client, 
     login(client, "kyanh")
     body = client.get(reverse("criteria:assessment", args=[submitted.pk])).content.decode()
     assert reverse("criteria:assessment_action", args=[submitted.pk, "verify"]) in body
-    assert 'name="reason"' in body
+    assert reverse("criteria:assessment_action", args=[submitted.pk, "return"]) in body
     login(client, "hatinh")
     body = client.get(reverse("criteria:assessment", args=[submitted.pk])).content.decode()
     assert reverse("criteria:assessment_action", args=[submitted.pk, "appraise"]) not in body
@@ -370,6 +370,73 @@ def test_evidence_upload_download_and_delete(client, draft, outsider):
     assert not Evidence.objects.filter(pk=evidence.pk).exists()
 
 
+def _upload_from_the_entry_form(client, assessment, typed, content=PDF, **fields):
+    """The entry form's upload button: the typed entries and the evidence fields together."""
+    criterion = assessment.criteria_set.criteria.get(number=1)
+    return client.post(
+        reverse("criteria:assessment_edit", args=[assessment.pk]),
+        {
+            **typed,
+            "upload": "1",
+            "criterion": criterion.pk,
+            "title": "Quyết định phê duyệt quy hoạch",
+            "document_number": "",
+            "document_date": "",
+            "file": SimpleUploadedFile("qd.pdf", content),
+            **fields,
+        },
+    )
+
+
+def test_upload_from_the_entry_form_saves_what_was_typed_with_the_file(client, draft):
+    login(client, "lamhop")
+    quy_hoach = draft.criteria_set.criteria.get(number=1)
+    typed = entry_data(draft, notes="Đã họp dân ngày 02/10", **{f"c{quy_hoach.pk}-note": "Có QĐ"})
+    response = _upload_from_the_entry_form(client, draft, typed)
+    assert response.status_code == 302
+    assert response["Location"].endswith(
+        reverse("criteria:assessment_edit", args=[draft.pk]) + "#evidence"
+    )
+    saved = Assessment.objects.get(pk=draft.pk)
+    assert saved.notes == "Đã họp dân ngày 02/10"
+    assert saved.results.count() == 20
+    assert saved.results.get(criterion=quy_hoach).note == "Có QĐ"
+    assert Evidence.objects.get(assessment=draft).criterion == quy_hoach
+    page = client.get(response["Location"]).content.decode()
+    assert "Đã họp dân ngày 02/10" in page and "Quyết định phê duyệt quy hoạch" in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"title": ""}, "This field is required."),
+        ({"content": b"MZ\x90\x00"}, "does not match"),
+    ],
+)
+def test_a_refused_upload_keeps_what_was_typed_and_writes_nothing(client, draft, fields, message):
+    login(client, "lamhop")
+    typed = entry_data(draft, notes="Ghi chú chưa lưu")
+    before = (draft.version, draft.results.count())
+    response = _upload_from_the_entry_form(client, draft, typed, **fields)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    assert "Ghi chú chưa lưu" in body  # the typed entries come back, unsaved
+    assert body.count('value="met" checked') == 20
+    saved = Assessment.objects.get(pk=draft.pk)
+    assert (saved.version, saved.results.count()) == before
+    assert saved.notes == ""
+    assert not Evidence.objects.filter(assessment=draft).exists()
+
+
+def test_the_entry_page_loads_the_unsaved_changes_warning(client, draft):
+    login(client, "lamhop")
+    body = client.get(reverse("criteria:assessment_edit", args=[draft.pk])).content.decode()
+    assert "data-warn-unsaved" in body
+    assert "/static/js/unsaved." in body
+    assert 'form="entry-form"' in body and 'name="upload"' in body
+
+
 @pytest.mark.parametrize(
     "name, content, message",
     [
@@ -404,6 +471,8 @@ def test_evidence_needs_a_title(client, draft):
 
 
 def _act(client, assessment, action, **data):
+    """Confirm ``action`` as its confirmation page does: with the dossier's current version."""
+    data.setdefault("version", Assessment.objects.get(pk=assessment.pk).version)
     return client.post(
         reverse("criteria:assessment_action", args=[assessment.pk, action]), data, follow=False
     )

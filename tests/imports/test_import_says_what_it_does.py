@@ -10,7 +10,9 @@ import openpyxl
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from communes.enums import AssessmentStatus, ResultStatus
 from communes.models import Commune, District, Province
@@ -282,9 +284,36 @@ def test_district_chooser_names_the_province_and_groups_by_it(admin):
     form = AssessmentImportForm(user=admin)
     html = str(form["district"])
 
-    assert '<optgroup label="Tỉnh Long An">' in html
+    assert '<optgroup label="Tỉnh Long An (' in html
     assert ">Huyện Tân Trụ (Long An)</option>" in html
     assert ">Huyện Kỳ Anh (Hà Tĩnh)</option>" in html
+
+
+def _duplicates(labels):
+    return sorted({label for label in labels if labels.count(label) > 1})
+
+
+def test_every_unit_chooser_label_is_unique_across_the_country(admin):
+    """The whole country, both eras: ~700 districts (ten "Huyện Châu Thành") and the 63
+    provinces before 01/07/2025 beside the 34 after it (Hà Tĩnh twice)."""
+    call_command("load_admin_units", verbosity=0)
+    with translation.override("vi"):
+        form = AssessmentImportForm(user=admin)
+        groups = form.fields["district"].choices[1:]
+        districts = [label for _, options in groups for _, label in options]
+        provinces = [str(label) for _, label in form.fields["province"].choices][1:]
+    assert len(districts) == District.objects.count() > 600
+    assert _duplicates(districts) == []
+    assert sum(label.startswith("Huyện Châu Thành (") for label in districts) >= 5
+    assert "Huyện Châu Thành (Tiền Giang)" in districts
+    assert _duplicates([name for name, _ in groups]) == []
+    assert len(provinces) == Province.objects.count() > 63
+    assert _duplicates(provinces) == []
+    ha_tinh = [label for label in provinces if label.startswith("Tỉnh Hà Tĩnh")]
+    assert set(ha_tinh) == {
+        "Tỉnh Hà Tĩnh (hiệu lực đến 30/06/2025)",
+        "Tỉnh Hà Tĩnh (hiệu lực từ 01/07/2025)",
+    }
 
 
 # -- Long lists ---------------------------------------------------------------------------

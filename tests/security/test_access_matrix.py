@@ -455,10 +455,11 @@ RULES = {
             "unknown action": lambda w: [w.draft.pk, "publish"],
         },
         {
-            "verify Lâm Hợp draft": AFTER_LOGIN_405,
-            "verify Long An draft": AFTER_LOGIN_405,
-            "verify Lâm Hợp submitted": AFTER_LOGIN_405,
-            "unknown action": AFTER_LOGIN_405,
+            # GET is the step's confirmation page, refused for the same reasons as its POST.
+            "verify Lâm Hợp draft": (LOGIN, 403, 404, 403, 404, 403, 403, 403),
+            "verify Long An draft": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
+            "verify Lâm Hợp submitted": (LOGIN, 403, 404, 403, 404, 403, 403, 403),
+            "unknown action": (LOGIN, 404, 404, 404, 404, 404, 404, 404),
         },
         {
             # Kỳ Anh's office (membership ended with its district on 30/06/2025) reads Lâm
@@ -494,7 +495,11 @@ RULES = {
     ),
     "criteria:recognition_revoke": Rule(
         {"Lâm Hợp": pk_of("recognition"), "Long An": pk_of("far_recognition")},
-        {"Lâm Hợp": AFTER_LOGIN_405, "Long An": AFTER_LOGIN_405},
+        {
+            # GET is the revocation's confirmation page: the province's office alone.
+            "Lâm Hợp": (LOGIN, 403, 404, 403, 404, 200, 403, 403),
+            "Long An": (LOGIN, 404, 404, 404, 404, 404, 403, 404),
+        },
         {
             # An empty form is refused before anything else; outsiders never get that far.
             "Lâm Hợp": (LOGIN, 400, 404, 400, 404, 400, 400, 400),

@@ -135,7 +135,8 @@ def pages(draft, done):
         ("lamhop", "get", reverse("criteria:assessment_edit", args=[draft.pk]), None),
         ("hatinh", "get", reverse("criteria:assessment_audit", args=[done.pk]), None),
         ("lamhop", "get", reverse("criteria:commune_history", args=[LAM_HOP]), None),
-        # A refused step re-renders the dossier with the error.
+        # A step's confirmation page, and a refused step with the error on it.
+        ("lamhop", "get", reverse("criteria:assessment_action", args=[draft.pk, "submit"]), None),
         ("lamhop", "post", reverse("criteria:assessment_action", args=[draft.pk, "verify"]), {}),
         ("kyanh", "get", reverse("criteria:inbox"), None),
         ("kyanh", "get", reverse("reports:district_dashboard", args=[KY_ANH]), None),
@@ -157,7 +158,7 @@ def test_main_pages_have_no_inline_script_or_style(client, dossiers):
         found = inline_content(response.content.decode())
         problems += [f"{url} ({who}): {p}" for p in found.scripts + found.styles]
         checked += 1
-    assert checked == 21
+    assert checked == 22
     assert problems == []
 
 

@@ -464,6 +464,8 @@ def test_evidence_file_name_loses_its_nul_and_path(client, draft):
 
 
 def _act(client, assessment, action, **data):
+    """Confirm ``action`` as its confirmation page does: with the dossier's current version."""
+    data.setdefault("version", Assessment.objects.get(pk=assessment.pk).version)
     return client.post(reverse("criteria:assessment_action", args=[assessment.pk, action]), data)
 
 
@@ -495,7 +497,7 @@ def test_a_lone_surrogate_in_form_data_arrives_as_a_replacement_character(client
     en(client, "kyanh")
     response = client.post(
         reverse("criteria:assessment_action", args=[submitted.pk, "return"]),
-        "reason=Thi%E1%BA%BFu%ED%A0%80",
+        f"version={submitted.version}&reason=Thi%E1%BA%BFu%ED%A0%80",
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 302
@@ -508,7 +510,7 @@ def test_a_surrogate_only_reason_is_refused(client, submitted):
     before = state(submitted)
     response = client.post(
         reverse("criteria:assessment_action", args=[submitted.pk, "return"]),
-        "reason=%ED%A0%80%ED%B0%80",
+        f"version={submitted.version}&reason=%ED%A0%80%ED%B0%80",
         content_type="application/x-www-form-urlencoded",
     )
     assert response.status_code == 400
