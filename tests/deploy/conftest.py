@@ -3,6 +3,7 @@
 test), a local S3 server (moto's server mode, on a free port, for the whole session), and
 gunicorn processes sharing a database with the test."""
 
+import logging
 import os
 import socket
 import sqlite3
@@ -80,6 +81,8 @@ def s3_server():
     """A local S3 server (moto in server mode) for the session; its URL."""
     from moto.server import ThreadedMotoServer
 
+    # Its request log (werkzeug's, at INFO) is noise in the tests' output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
