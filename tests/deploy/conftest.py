@@ -1,13 +1,15 @@
 """The services a cluster adds (README, "Deployment"), started for real by the tests: Redis
-(already on the machine; the tests use DB 5 of TEST_REDIS_URL, emptied before and after each
-test), a local S3 server (moto's server mode, on a free port, for the whole session), and
-gunicorn processes sharing a database with the test."""
+(DB 5 of the machine's, TEST_REDIS_URL, emptied before and after each test; a throwaway
+redis-server when none answers), a local S3 server (moto's server mode, on a free port, for
+the whole session), and gunicorn processes sharing a database with the test."""
 
 import logging
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,14 +44,50 @@ def redis_cache_settings(url: str) -> dict:
     return config
 
 
-@pytest.fixture
-def redis_db():
-    """The tests' Redis database, empty."""
-    client = redis.Redis.from_url(REDIS_URL)
+def _answers(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=1)
     try:
-        client.ping()
+        return bool(client.ping())
     except redis.ConnectionError:
-        pytest.fail(f"These tests need Redis at {REDIS_URL} (TEST_REDIS_URL).")
+        return False
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """TEST_REDIS_URL (DB 5 of the machine's Redis) when it answers; else a throwaway
+    redis-server (Debian's package) on a free loopback port for the session."""
+    if _answers(REDIS_URL):
+        yield REDIS_URL
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(f"These tests need Redis at {REDIS_URL} (TEST_REDIS_URL) or redis-server.")
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - Debian's redis-server, loopback only
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path_factory.mktemp("redis"),
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/5"
+    for _ in range(100):
+        if _answers(url):
+            break
+        time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail("redis-server did not start in 10 s")
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_db(redis_url):
+    """The tests' Redis database, empty; ``.url`` is its address."""
+    client = redis.Redis.from_url(redis_url)
+    client.url = redis_url
     client.flushdb()
     yield client
     client.flushdb()
@@ -66,7 +104,7 @@ def _forget_outages():
 @pytest.fixture
 def redis_cache(settings, redis_db):
     """The portal's cache on the tests' Redis database."""
-    settings.CACHES = {"default": redis_cache_settings(REDIS_URL)}
+    settings.CACHES = {"default": redis_cache_settings(redis_db.url)}
     return redis_db
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from ntm_portal import health
 
-from .conftest import REDIS_URL, closed_port, redis_cache_settings
+from .conftest import closed_port, redis_cache_settings
 
 CHECKS = {"database", "cache", "storage"}
 
@@ -133,7 +133,7 @@ def test_a_check_that_does_not_answer_in_time_is_a_timeout(caplog):
 
 
 def test_redis_cache_check_pings_the_server(settings, redis_db):
-    settings.CACHES = {"default": redis_cache_settings(REDIS_URL)}
+    settings.CACHES = {"default": redis_cache_settings(redis_db.url)}
     health.check_cache()
     settings.CACHES = {"default": redis_cache_settings(f"redis://127.0.0.1:{closed_port()}/5")}
     with pytest.raises(Exception, match="onnect"):

@@ -18,7 +18,7 @@ from communes.models import District
 from ntm_portal.cache import ResilientRedisCache, _Breaker
 from tests.factories import legacy_unit
 
-from .conftest import REDIS_URL, closed_port, hanging_server, redis_cache_settings
+from .conftest import closed_port, hanging_server, redis_cache_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_an_entry_cached_by_one_process_is_served_by_the_other(
 ):
     env = {
         "DATABASE_URL": shared_database.url,
-        "CACHE_URL": REDIS_URL,
+        "CACHE_URL": redis_db.url,
         "SECRET_KEY": settings.SECRET_KEY,
     }
     first, second = start_server(**env), start_server(**env)
@@ -149,14 +149,14 @@ def test_the_cache_is_used_again_once_redis_answers(redis_db, monkeypatch, caplo
     monkeypatch.setattr(_Breaker, "RETRY_SECONDS", 0.2)
     down = ResilientRedisCache(f"redis://127.0.0.1:{closed_port()}/5", {})
     assert down.add("k", "v") is False
-    up = ResilientRedisCache(REDIS_URL, {"KEY_PREFIX": "ntm-portal"})
+    up = ResilientRedisCache(redis_db.url, {"KEY_PREFIX": "ntm-portal"})
     up.set("k", "v")
     assert up.get("k") == "v"
     assert up.get_many(["k", "missing"]) == {"k": "v"}
 
 
 def test_a_redis_error_that_is_not_an_outage_still_raises(redis_db):
-    backend = ResilientRedisCache(REDIS_URL, {})
+    backend = ResilientRedisCache(redis_db.url, {})
     redis_db.lpush(":1:a-list", "x")  # a key of another type: WRONGTYPE
     with pytest.raises(Exception, match="WRONGTYPE"):
         backend.get("a-list")
