@@ -120,7 +120,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
 
-# --- Cache (README, "Deployment: shared cache") ----------------------------------------------
+# --- Cache (README, "Deployment", "Shared cache (Redis)") ------------------------------------
 # Rendered dashboard bodies (reports.cache) and the API's rate-limit counters. The bodies' keys
 # carry the area's report version, which every write changes in its own transaction, so a
 # per-process cache (local memory, the default) is exact. CACHE_URL=redis://host:6379/N shares
@@ -183,7 +183,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 
-# --- File storage (README, "Deployment: file storage") --------------------------------------
+# --- File storage (README, "Deployment", "File storage (S3-compatible)") ---------------------
 # Evidence files, pending import uploads and the evidence a restore writes go through Django's
 # default storage: the local disk under MEDIA_ROOT, or, when AWS_STORAGE_BUCKET_NAME is set, an
 # S3-compatible bucket (django-storages; AWS S3, MinIO, Ceph, a cloud provider's object store).
@@ -219,7 +219,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ntm-portal@localhost")
 
-# --- Logs (README, "Deployment: logs and health") --------------------------------------------
+# --- Logs (README, "Deployment", "Logs and request ids" and "Health checks") -----------------
 # To stderr, each record with its request's id (ntm_portal.request_id): plain text by default,
 # LOG_FORMAT=json for one JSON object per line (a log collector's input).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")

@@ -1,6 +1,6 @@
-"""The S3-compatible file storage's configuration (settings, README "Deployment: file
-storage"). A function, so that the tests configure the bucket of their local S3 server exactly
-as settings.py configures the real one."""
+"""The S3-compatible file storage's configuration (settings; README, "Deployment", "File storage
+(S3-compatible)"). A function, so that the tests configure the bucket of their local S3 server
+exactly as settings.py configures the real one."""
 
 from __future__ import annotations
 
