@@ -155,7 +155,11 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         # The servers without their passwords, for the log and the breaker's key.
         self._location_label = ",".join(s.rsplit("@", 1)[-1] for s in self._servers)
-        self._breaker = _breaker_for(self._location_label)
+
+    @property
+    def _breaker(self) -> _Breaker:
+        # Looked up on each call, not kept: reset_breakers() then applies to every instance.
+        return _breakers.get(self._location_label) or _breaker_for(self._location_label)
 
     get = _degrades_to(_default)(RedisCache.get)
     get_many = _degrades_to(_no_entries)(RedisCache.get_many)
