@@ -48,6 +48,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log record of the request, even a probe's, carries its id.
+    "ntm_portal.request_id.RequestIdMiddleware",
+    # /healthz and /readyz, answered before the host check, the HTTPS redirect and the session.
+    "ntm_portal.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before every middleware that reads or writes the body, so it compresses the final one.
@@ -108,11 +112,32 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # CONN_MAX_AGE=0 opens one per request again.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Seconds a new connection may take: a server that does not answer fails the request (and
+    # /readyz) instead of holding the worker for the system's two minutes.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
-# Rendered dashboard bodies (reports.cache). Their keys carry the area's report version, which
-# every write changes in its own transaction, so a per-process cache is exact and needs no
-# shared server; CACHE_URL may name one (e.g. memcached) to share the entries between workers.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://ntm-portal")}
+# --- Cache (README, "Deployment", "Shared cache (Redis)") ------------------------------------
+# Rendered dashboard bodies (reports.cache) and the API's rate-limit counters. The bodies' keys
+# carry the area's report version, which every write changes in its own transaction, so a
+# per-process cache (local memory, the default) is exact. CACHE_URL=redis://host:6379/N shares
+# the entries between the processes and machines of a cluster; it selects Django's own Redis
+# backend, made harmless when Redis is down (ntm_portal.cache: a miss and a logged warning,
+# never an error page). Sessions stay in the database (SESSION_ENGINE below), so a Redis outage
+# logs nobody out.
+CACHE_URL = env.str("CACHE_URL", default="locmemcache://ntm-portal")
+CACHES = {"default": environ.Env.cache_url_config(CACHE_URL)}
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES["default"]["BACKEND"] = "ntm_portal.cache.ResilientRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {})
+    # Seconds; a query string in CACHE_URL (?socket_timeout=2) overrides them.
+    CACHES["default"]["OPTIONS"].setdefault("socket_connect_timeout", 0.5)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 0.5)
+    # Keys of another application sharing the Redis database (a job queue) never clash.
+    CACHES["default"].setdefault("KEY_PREFIX", "ntm-portal")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,6 +183,28 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media/"
 
+# --- File storage (README, "Deployment", "File storage (S3-compatible)") ---------------------
+# Evidence files, pending import uploads and the evidence a restore writes go through Django's
+# default storage: the local disk under MEDIA_ROOT, or, when AWS_STORAGE_BUCKET_NAME is set, an
+# S3-compatible bucket (django-storages; AWS S3, MinIO, Ceph, a cloud provider's object store).
+# The bucket is private: no ACL is set on the objects (they take the bucket's, which must not be
+# public), nothing links to a bucket URL, and every file is read by the permission-checked
+# views, which stream it (criteria.views.evidence_download). The bucket must exist.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    from ntm_portal.storage import s3_storage
+
+    STORAGES["default"] = s3_storage(
+        bucket_name=AWS_STORAGE_BUCKET_NAME,
+        endpoint_url=env.str("AWS_S3_ENDPOINT_URL", default=""),
+        access_key=env.str("AWS_ACCESS_KEY_ID", default=""),
+        secret_key=env.str("AWS_SECRET_ACCESS_KEY", default=""),
+        region_name=env.str("AWS_S3_REGION_NAME", default=""),
+        addressing_style=env.str("AWS_S3_ADDRESSING_STYLE", default=""),
+        connect_timeout=env.float("AWS_S3_CONNECT_TIMEOUT", default=3.0),
+        read_timeout=env.float("AWS_S3_READ_TIMEOUT", default=30.0),
+    )
+
 # Spreadsheet imports (criteria.imports): the largest upload accepted, the most rows per sheet,
 # and the most a workbook may unpack to (an xlsx is a zip: this stops decompression bombs).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -172,12 +219,31 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ntm-portal@localhost")
 
+# --- Logs (README, "Deployment", "Logs and request ids" and "Health checks") -----------------
+# To stderr, each record with its request's id (ntm_portal.request_id): plain text by default,
+# LOG_FORMAT=json for one JSON object per line (a log collector's input).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ntm_portal.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ntm_portal.request_id.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+# /readyz: how long each dependency's check may take, in seconds (ntm_portal.health).
+READYZ_TIMEOUT = env.float("READYZ_TIMEOUT", default=2.0)
 
 # Production hardening (README, "Security"). Secure cookies are on unless DEBUG is on; HTTPS
 # redirect and HSTS are opt-in (a portal on a plain-HTTP office LAN must still work); each is
