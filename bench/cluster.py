@@ -141,7 +141,7 @@ def portal_env(state: dict) -> dict:
         **os.environ,
         "DATABASE_URL": state["database_url"],
         "DEBUG": "0",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "cluster-only-insecure-key"),
+        "SECRET_KEY": state["secret_key"],
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "JOBS_REDIS_URL": f"redis://127.0.0.1:{p['redis']}/1",
         # Object storage (read by the storage settings where the code has them).
@@ -207,7 +207,7 @@ def cache_works(env: dict) -> bool:
 
 
 def haproxy_config(state: dict, health: str) -> str:
-    p = state["ports"]
+    p, workers = state["ports"], state["workers"]
     return f"""# Written by bench/cluster.py; regenerated at every start.
 global
     maxconn 2000
@@ -223,7 +223,7 @@ defaults
     timeout queue 60s
     # A connection a server refuses (or that does not open in 2 s) is retried, on the other
     # server: the request was never sent, so this is safe for a POST too.
-    retries 3
+    retries 5
     option redispatch 1
     # A request whose server closed the connection without answering (it died mid-request)
     # is replayed too, but only if it is safe to replay: never a POST (below).
@@ -239,7 +239,15 @@ backend web
     http-request disable-l7-retry if METH_POST
     option httpchk GET {health}
     http-check expect status 200
-    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2
+    # A refused connection marks a server down at once; a busy one is given 5 s to answer
+    # (a sync worker answers one request at a time). At most one request per worker is sent
+    # to a server; the others wait in HAProxy's queue, not in gunicorn's backlog, so the
+    # health check is never stuck behind them and a queued request can go to either server.
+    # A connection refused by a server in use marks it down at once (observe layer4), so the
+    # requests queued for it are retried on the other one rather than on it again.
+    timeout check 5s
+    default-server inter 1s fastinter 500ms downinter 1s fall 2 rise 2 maxconn {workers}
+    default-server observe layer4 error-limit 1 on-error mark-down
     server web1 127.0.0.1:{p["web1"]} check
     server web2 127.0.0.1:{p["web2"]} check
 """
@@ -255,11 +263,13 @@ def start(args) -> int:
     if any(alive(p["pid"]) for p in previous.get("processes", {}).values()):
         print("The cluster is already running (make cluster-stop first):")
         return status(args)
-    RUN_DIR.mkdir(exist_ok=True)
+    RUN_DIR.mkdir(mode=0o700, exist_ok=True)
     state = {
         "ports": ports(args.port),
         "database_url": database_url(),
         "workers": args.workers,
+        # The load test signs its users' sessions with the servers' key (.cluster/ is 0700).
+        "secret_key": os.environ.get("SECRET_KEY") or "cluster-only-insecure-key",
         "processes": {},
     }
     STATE.write_text(json.dumps(state, indent=2))
@@ -385,7 +395,8 @@ def _is_ours(pid: int, args: list[str]) -> bool:
         return False
     if not cmdline or not cmdline[0]:
         return False
-    same_program = Path(cmdline[0].decode()).name == Path(args[0]).name
+    # redis-server rewrites its title to "redis-server 127.0.0.1:PORT".
+    same_program = Path(cmdline[0].decode().split(" ")[0]).name == Path(args[0]).name
     return same_program or any(a.encode() in cmdline for a in args[1:3])
 
 
@@ -410,6 +421,10 @@ def stop(args) -> int:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
         print(f"stopped {name} (pid {pid})")
+    left = [n for n, p in processes.items() if alive(p["pid"]) and _is_ours(p["pid"], p["args"])]
+    if left:
+        print(f"still running: {', '.join(left)} (see .cluster/state.json)", file=sys.stderr)
+        return 1
     STATE.unlink(missing_ok=True)
     return 0
 
