@@ -18,6 +18,7 @@ inside that same transaction. So:
 
 from __future__ import annotations
 
+import logging
 import time
 
 from django.conf import settings
@@ -34,9 +35,7 @@ from . import services
 from .errors import ImportFileError
 from .services import ImportChanged, ImportOptions
 
-
-class JobStopped(Exception):
-    """The job was marked failed (abandoned) while it ran: its writes must not commit."""
+logger = logging.getLogger(__name__)
 
 
 def should_queue(record: dict) -> bool:
@@ -45,8 +44,9 @@ def should_queue(record: dict) -> bool:
     return jobs.enabled() and record.get("rows", 0) > settings.JOBS_IMPORT_MIN_ROWS
 
 
-def start(*, user, record: dict) -> ImportJob:
-    """Record the job and queue it. Side effects: one ImportJob row, one RQ job."""
+def start(*, user, record: dict) -> ImportJob | None:
+    """Record the job and queue it. Side effects: one ImportJob row, one RQ job. None (and no
+    row) when the queue cannot be reached: the caller confirms in the request instead."""
     options = ImportOptions.from_json(record["options"])
     job = ImportJob.objects.create(
         user=user,
@@ -55,13 +55,18 @@ def start(*, user, record: dict) -> ImportJob:
         record=record,
         rows_total=record.get("rows", 0),
     )
+    try:
+        jobs.enqueue(run_import_job, str(job.pk), job_id=f"ntm-import-{job.pk}")
+    except Exception:  # Redis down or unreachable
+        logger.warning("jobs: queue unreachable, import %s confirmed in the request", job.pk)
+        job.delete()
+        return None
     jobs.set_progress(job.key, stage="queued", total=job.rows_total)
-    jobs.enqueue(run_import_job, str(job.pk), job_id=f"ntm-import-{job.pk}")
     return job
 
 
 def retry(job: ImportJob, *, user) -> ImportJob:
-    """A new job of a failed job's stored upload."""
+    """A new job of a failed job's stored upload (None if the queue cannot be reached)."""
     return start(user=user, record=job.record)
 
 

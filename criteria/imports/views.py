@@ -139,8 +139,9 @@ def confirm(request, token):
     record = _record(request, token)
     if import_jobs.should_queue(record):
         job = import_jobs.start(user=request.user, record=record)
-        _forget(request, SESSION_KEY, token)
-        return redirect("imports:job", pk=job.pk)
+        if job is not None:  # else the queue is unreachable: confirmed here, as without one
+            _forget(request, SESSION_KEY, token)
+            return redirect("imports:job", pk=job.pk)
     options = ImportOptions.from_json(record["options"])
     try:
         data = services.load_upload(record)
@@ -200,7 +201,11 @@ def job_retry(request, pk):
     except ImportChanged as e:
         messages.error(request, str(e))
         return redirect("imports:job", pk=import_job.pk)
-    return redirect("imports:job", pk=import_jobs.retry(import_job, user=request.user).pk)
+    again = import_jobs.retry(import_job, user=request.user)
+    if again is None:
+        messages.error(request, _("The job queue cannot be reached; try again in a moment."))
+        return redirect("imports:job", pk=import_job.pk)
+    return redirect("imports:job", pk=again.pk)
 
 
 @login_required

@@ -128,6 +128,21 @@ def test_without_a_queue_a_large_import_is_confirmed_in_the_request(client, sett
 
 
 @pytest.mark.django_db
+def test_with_the_queue_unreachable_a_large_import_is_confirmed_in_the_request(
+    client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.JOBS_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.JOBS_IMPORT_MIN_ROWS = 1
+    client.force_login(get_user_model().objects.get(username="admin"))
+
+    response = client.post(reverse("imports:confirm", args=[upload(client)]), follow=True)
+
+    assert "7 created, 0 updated, 2 unchanged" in response.content.decode()
+    assert ImportJob.objects.count() == 0 and imported() == 1
+
+
+@pytest.mark.django_db
 def test_a_large_import_runs_as_a_job_and_the_page_shows_its_result(client, queue_settings):
     client.force_login(get_user_model().objects.get(username="admin"))
     job = confirm(client, upload(client))
