@@ -27,7 +27,7 @@ MANAGE = $(BIN)/python manage.py
 STAMP = $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install venv demo serve migrate test lint format clean bench loadtest
+.PHONY: help install venv demo serve migrate test lint format clean bench loadtest cluster cluster-stop
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -138,6 +138,18 @@ loadtest: export SECRET_KEY ?= loadtest-only-insecure-key
 loadtest: $(STAMP) ## Officials save and submit while offices read dashboards, then a recount
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	$(BIN)/python -m bench.loadtest $(LOADTEST_ARGS)
+
+# Not part of `make test`. Two gunicorn servers behind HAProxy, a job worker, Redis, the local
+# S3 server and PostgreSQL (database ntm_cluster), all on 127.0.0.1, in the background; the
+# first start loads the demo data (a few minutes). Needs Debian's haproxy and redis-server:
+# it says what to install when one is missing. CLUSTER_PORT (8180) and the next four ports.
+CLUSTER_PORT ?= 8180
+cluster: export CLUSTER_PORT := $(CLUSTER_PORT)
+cluster: $(STAMP) ## Start the local cluster (balancer, 2 web servers, worker, Redis, S3, PostgreSQL)
+	$(BIN)/python -m bench.cluster start $(CLUSTER_ARGS)
+
+cluster-stop: ## Stop every process that `make cluster` started
+	$(BIN)/python -m bench.cluster stop
 
 clean: ## Remove .venv, the SQLite database and collected static files
 	rm -rf $(VENV) staticfiles

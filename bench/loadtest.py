@@ -8,10 +8,11 @@ districts, one office per district and the provincial office, and starts gunicor
 ``--workers`` workers on a free port of 127.0.0.1. Then, all at once:
 
 - each official loops through the HTML forms: open the start page, start an assessment
-  against NTM 2021–2025 on a random 2025 date, open the entry form, save every criterion and
-  indicator, re-open it (it must show what was saved), save changed values, submit. New
-  cycles start for ``--seconds`` seconds; the cycles under way then finish (at most eight
-  more requests each), so the run is bounded and every started dossier is submitted;
+  against NTM 2021–2025 on a random date of the first half of 2025 (the old map), open the
+  entry form, save every criterion and indicator, re-open it (it must show what was saved),
+  save changed values, submit. New cycles start for ``--seconds`` seconds; the cycles under
+  way then finish (at most eight more requests each), so the run is bounded and every
+  started dossier is submitted;
 - each district office reads its dashboard and its inbox, and verifies the dossiers the
   officials submitted (so the dashboards' figures move during the run), until the officials
   are done;
@@ -38,6 +39,7 @@ import json
 import os
 import random
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -556,6 +558,49 @@ def compare_saved(label: str, want: dict, got: dict) -> list:
     return problems
 
 
+def reconcile(unsettled: list, promises: dict, snapshot: dict) -> dict:
+    """Settle each POST that got no answer (a server died with it in flight) against the
+    database, as the person would by reloading the page: a write that landed becomes a
+    promise like any other (checked in full by check_promises), one that did not is left out.
+    Changes ``promises`` (pk -> Promise). Returns {"landed": n, "not landed": n}."""
+    outcome = Counter({"landed": 0, "not landed": 0})
+    for kind, what in unsettled:
+        landed = False
+        if kind == "start":
+            official, commune_id, day = what
+            found = sorted(
+                pk
+                for pk, row in snapshot.items()
+                if pk not in promises
+                and (row["commune_id"], row["assessed_on"]) == (commune_id, day)
+                and row["events"][:1] == [("created", "", "draft", official)]
+            )
+            if found:
+                promises[found[0]] = Promise(found[0], commune_id, official, day)
+                landed = True
+        else:
+            promise, row = promises.get(what[0]), snapshot.get(what[0])
+            if promise is None or row is None:
+                pass
+            elif kind == "save draft":
+                expected = what[1]
+                if row["version"] == promise.version + 1 and not compare_saved("", expected, row):
+                    promise.saves += 1
+                    promise.saved = expected
+                    landed = True
+            elif kind == "submit":
+                if not promise.submitted and row["status"] in ("submitted", "verified"):
+                    promise.submitted = True
+                    landed = True
+            # A dossier verified later by a request that got its answer: this one did not land
+            # (the dossier would not have been in the inbox again).
+            elif kind == "verify" and not promise.verified_by and row["status"] == "verified":
+                promise.verified_by = what[1]
+                landed = True
+        outcome["landed" if landed else "not landed"] += 1
+    return dict(outcome)
+
+
 def check_promises(promises: list[Promise], snapshot: dict, created: set) -> list:
     """``snapshot``: pk -> {"commune_id", "assessed_on", "status", "version", "notes",
     "results", "values", "events"} of every assessment created in the load's communes since
@@ -664,8 +709,11 @@ def create_actors(*, users: int, districts: int) -> dict:
     user_model = get_user_model()
 
     def actor(username, role, unit, **membership):
-        user = user_model.objects.create_user(username, email=f"{username}@loadtest.invalid")
-        Membership.objects.create(user=user, role=role, **membership)
+        # Kept from an earlier run on the same database (--target: the cluster's).
+        user, _new = user_model.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@loadtest.invalid"}
+        )
+        Membership.objects.get_or_create(user=user, role=role, **membership)
         client = Client()
         client.force_login(user)
         cookies = {"sessionid": client.cookies["sessionid"].value}
@@ -705,6 +753,24 @@ def busiest_district(exclude=()):
         .order_by("-n", "code")
         .first()
     )
+
+
+def forget_previous_loads(commune_pks) -> int:
+    """On a database kept between runs (--target): delete the assessments earlier load tests
+    made in these communes (their authors are the lt- users), so that a date drawn again does
+    not collide with one. Their dashboards are recorded as changed. Returns how many."""
+    from criteria.models import Assessment
+    from reports.cache import record_change
+
+    earlier = Assessment.objects.filter(
+        commune_id__in=commune_pks, author__username__startswith="lt-"
+    )
+    provinces = set(earlier.values_list("commune__province_id", flat=True))
+    count = earlier.count()
+    earlier.delete()
+    for province_id in sorted(p for p in provinces if p):
+        record_change(province_id=province_id)
+    return count
 
 
 def load_communes_pks(officials) -> list[int]:
@@ -875,6 +941,12 @@ class Record:
     user: str
     path: str
     detail: str = ""
+    started: float = 0.0  # time.perf_counter() when the request was sent
+
+
+# A POST that got no answer, or the balancer's 502/503/504, may or may not have been applied:
+# the server may have died after its commit and before its answer. These statuses mark it.
+NO_ANSWER = (0, 502, 503, 504)
 
 
 class Browser:
@@ -882,6 +954,7 @@ class Browser:
 
     def __init__(self, port: int, actor: Actor, log: list):
         self.port, self.actor, self.log = port, actor, log
+        self.host = "127.0.0.1"
         self.cookies = dict(actor.cookies)
 
     async def request(self, kind, method, path, data=None) -> Response | None:
@@ -913,12 +986,26 @@ class Browser:
         except (OSError, TimeoutError, ValueError, IndexError) as error:
             self.log.append(
                 Record(
-                    kind, 0, time.perf_counter() - started, self.actor.username, path, repr(error)
+                    kind,
+                    0,
+                    time.perf_counter() - started,
+                    self.actor.username,
+                    path,
+                    repr(error),
+                    started,
                 )
             )
             return None
         self.log.append(
-            Record(kind, response.status, time.perf_counter() - started, self.actor.username, path)
+            Record(
+                kind,
+                response.status,
+                time.perf_counter() - started,
+                self.actor.username,
+                path,
+                "",
+                started,
+            )
         )
         for key, value in response.headers:
             if key.lower() == "set-cookie":
@@ -963,6 +1050,13 @@ class Shared:
     officials_running: int = 0
     promises: dict = dataclasses.field(default_factory=dict)  # pk -> Promise
     stale_reads: list = dataclasses.field(default_factory=list)
+    # POSTs answered NO_ANSWER (a server died with them in flight): (kind, what) to settle
+    # against the database after the load (reconcile), as a person would reload the page.
+    unsettled: list = dataclasses.field(default_factory=list)
+
+
+def _unanswered(response) -> bool:
+    return response is None or response.status in NO_ANSWER
 
 
 async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, tag: str) -> None:
@@ -974,7 +1068,9 @@ async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, t
     if not _expect(browser, page, "start page"):
         return
     form = find_form(page.text, select="criteria_set")
-    day = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(365))
+    # A date of the old map (the officials' communes end on 30/06/2025: a later assessment of
+    # them is refused since the two eras of units).
+    day = datetime.date(2025, 1, 1) + datetime.timedelta(days=rng.randrange(181))
     data = [
         ("csrfmiddlewaretoken", form.value("csrfmiddlewaretoken")),
         ("criteria_set", str(shared.set_pk)),
@@ -984,6 +1080,8 @@ async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, t
         data.append(("copy_previous", "on"))
     started = await browser.request("start", "POST", f"{base}/new/{actor.unit_code}/", data)
     if not _expect(browser, started, "start"):
+        if _unanswered(started):
+            shared.unsettled.append(("start", (actor.username, actor.unit_pk, day)))
         return
     match = re.search(r"/assessments/(\d+)/edit/", started.header("Location"))
     promise = Promise(int(match.group(1)), actor.unit_pk, actor.username, day)
@@ -1002,6 +1100,8 @@ async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, t
         data, expected = fill_entry_form(form, rng, tag)
         saved = await browser.request("save draft", "POST", edit, data)
         if not _expect(browser, saved, "save draft"):
+            if _unanswered(saved):
+                shared.unsettled.append(("save draft", (promise.pk, expected)))
             return
         promise.saves += 1
         promise.saved = expected
@@ -1013,6 +1113,8 @@ async def official_cycle(browser: Browser, shared: Shared, rng: random.Random, t
     done = await browser.request("submit", "POST", f"{base}/{promise.pk}/submit/", form.fields)
     if _expect(browser, done, "submit"):
         promise.submitted = True
+    elif _unanswered(done):
+        shared.unsettled.append(("submit", (promise.pk,)))
 
 
 async def official_loop(browser: Browser, shared: Shared, seed: int) -> None:
@@ -1043,6 +1145,8 @@ async def verify_inbox(browser: Browser, shared: Shared) -> None:
         done = await browser.request("verify", "POST", url, form.fields)
         if _expect(browser, done, "verify"):
             promise.verified_by = browser.actor.username
+        elif _unanswered(done):
+            shared.unsettled.append(("verify", (pk, browser.actor.username)))
 
 
 async def office_loop(browser: Browser, shared: Shared, dashboard: str, verify: bool) -> None:
@@ -1068,7 +1172,7 @@ def dashboard_path(actor: Actor) -> str:
     return f"/{level}/{actor.unit_code}/dashboard/?set={SET_CODE}&as_of={LEGACY_DAY}"
 
 
-async def run_load(port, actors, *, seconds, set_pk, seed) -> tuple[Shared, list, float]:
+async def run_load(port, actors, *, seconds, set_pk, seed, extra=()) -> tuple[Shared, list, float]:
     log: list[Record] = []
     shared = Shared(set_pk=set_pk, deadline=time.perf_counter() + seconds)
     shared.officials_running = len(actors["officials"])
@@ -1085,7 +1189,7 @@ async def run_load(port, actors, *, seconds, set_pk, seed) -> tuple[Shared, list
         for a in [*actors["readers"], actors["province"]]
     ]
     started = time.perf_counter()
-    await asyncio.gather(*tasks)
+    await asyncio.gather(*tasks, *extra)
     return shared, log, time.perf_counter() - started
 
 
@@ -1204,6 +1308,23 @@ def table(report: dict) -> str:
         f"{o['submitted']}, verified {o['verified']}; dashboards checked {o['dashboards']}",
         "violations: " + (str(len(report["violations"])) if report["violations"] else "none"),
     ]
+    failover = report.get("failover")
+    if failover and failover["killed"]:
+        in_flight = failover["in_flight_at_the_kill"]
+        settled = failover["unanswered_writes"]
+        retried = failover["balancer_retries"]
+        lines += [
+            f"failover: {failover['killed']} killed (SIGKILL, master and workers) "
+            f"{failover['kill_requested_at_s']} s into the load",
+            f"  requests in flight on it, answered 502 or nothing: {sum(in_flight.values())} "
+            f"({', '.join(f'{k}: {n}' for k, n in sorted(in_flight.items())) or 'none'})",
+            f"  writes among them, settled against the database: {settled.get('landed', 0)} "
+            f"landed, {settled.get('not landed', 0)} not landed (none lost: every answered "
+            "write is checked above)",
+            f"  retried by the balancer: {retried['retried']} "
+            f"({retried['redispatched']} sent to the other server), final statuses "
+            f"{retried['statuses'] or '-'}",
+        ]
     lines += [f"  {v}" for v in report["violations"][:50]]
     return "\n".join(lines)
 
@@ -1251,6 +1372,52 @@ def check_dashboards(pages: dict, actors: dict) -> tuple[list, int]:
     return problems, checked
 
 
+# ---------------------------------------------------------------------------------------------
+# A running cluster (make cluster): one server killed during the load
+# ---------------------------------------------------------------------------------------------
+
+
+def loopback_port(target: str) -> int:
+    """The port of a target on this machine; any other address is refused."""
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme != "http" or parts.hostname not in ("127.0.0.1", "localhost") or not parts.port:
+        raise SystemExit(f"--target must be http://127.0.0.1:PORT on this machine, not {target}")
+    return parts.port
+
+
+async def kill_server(at: float, name: str, pid: int, events: dict) -> None:
+    """SIGKILL, ``at`` seconds into the load, the process group of the cluster's server
+    ``name`` (its gunicorn master and workers, as when its machine is lost)."""
+    await asyncio.sleep(at)
+    os.killpg(pid, signal.SIGKILL)
+    events.update(killed=name, pid=pid, at=time.perf_counter())
+
+
+HAPROXY_LINE = re.compile(
+    r" (?P<server>\S+) \S+ (?P<status>-?\d+) .* \d+/\d+/\d+/\d+/(?P<retries>\+?\d+) "
+    r"\d+/\d+ \"(?P<method>\w+) (?P<path>\S+)"
+)
+
+
+def balancer_retries(text: str) -> dict:
+    """Requests HAProxy retried (its log's retries field; "+": sent to the other server),
+    by final status: {"retried": n, "redispatched": n, "statuses": {...}}."""
+    statuses = Counter()
+    retried = redispatched = 0
+    for line in text.splitlines():
+        match = HAPROXY_LINE.search(line)
+        if not match or match["retries"] in ("0", "+0"):
+            continue
+        retried += 1
+        redispatched += match["retries"].startswith("+")
+        statuses[f"{match['method']} {match['status']}"] += 1
+    return {"retried": retried, "redispatched": redispatched, "statuses": dict(statuses)}
+
+
+def in_flight_at(record: Record, moment: float | None) -> bool:
+    return moment is not None and record.started <= moment <= record.started + record.seconds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.loadtest", description=__doc__.split("\n")[0]
@@ -1260,52 +1427,119 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="Gunicorn workers (default 4).")
     parser.add_argument("--seconds", type=float, default=30, help="Duration (default 30).")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--target",
+        default="",
+        help="Load a running portal instead of starting one: http://127.0.0.1:PORT, e.g. the "
+        "balancer of make cluster. Its database (not re-created) is the cluster's, or "
+        "--database-url.",
+    )
+    parser.add_argument("--database-url", default="", help="The target's database.")
+    parser.add_argument(
+        "--kill-one-at",
+        type=float,
+        default=None,
+        help="With a make-cluster target: SIGKILL web server web1 (master and workers) this "
+        "many seconds into the load.",
+    )
     args = parser.parse_args(argv)
 
-    url = database_url()
-    print(f"database: {urllib.parse.urlsplit(url)._replace(netloc='…').geturl()} (re-created)")
-    recreate_database(url)
-    setup_django(url)
-    load_data(print)
+    from bench import cluster
+
+    cluster_state = cluster.load_state() if args.target else {}
+    if args.target:
+        port = loopback_port(args.target)
+        url = args.database_url or cluster_state.get("database_url", "")
+        if not url:
+            raise SystemExit("--target needs the cluster's state (make cluster) or --database-url")
+        print(f"target: {args.target}; database {urllib.parse.urlsplit(url).path[1:]} (kept)")
+        # Sessions are signed with the servers' key: the cluster's (or the caller's SECRET_KEY).
+        if cluster_state.get("secret_key"):
+            os.environ["SECRET_KEY"] = cluster_state["secret_key"]
+        setup_django(url)
+    else:
+        if args.kill_one_at is not None:
+            raise SystemExit("--kill-one-at needs --target (a make-cluster balancer)")
+        url = database_url()
+        print(f"database: {urllib.parse.urlsplit(url)._replace(netloc='…').geturl()} (re-created)")
+        recreate_database(url)
+        setup_django(url)
+        load_data(print)
 
     from criteria.models import Assessment, CriteriaSet
 
     actors = create_actors(users=args.users, districts=args.districts)
+    if args.target:
+        removed = forget_previous_loads(load_communes_pks(actors["officials"]))
+        print(f"assessments of earlier load tests removed from its communes: {removed}")
     since_pk = Assessment.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     set_pk = CriteriaSet.objects.get(code=SET_CODE).pk
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    server_log = RESULTS_DIR / f"{stamp}-loadtest-gunicorn.log"
-    port = loopback.free_port()
-    server = start_gunicorn(port, args.workers, url, server_log)
-    print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; warming up ...")
+    server = None
+    events: dict = {}
+    extra = []
+    if args.target:
+        # The cluster's logs, from where they are now.
+        logs = {n: cluster.RUN_DIR / f"{n}.log" for n in ("web1", "web2", "worker", "haproxy")}
+        offsets = {n: path.stat().st_size if path.exists() else 0 for n, path in logs.items()}
+        if args.kill_one_at is not None:
+            process = cluster_state.get("processes", {}).get("web1")
+            if not process or not cluster.alive(process["pid"]):
+                raise SystemExit("--kill-one-at: web1 of make cluster is not running")
+            extra.append(kill_server(args.kill_one_at, "web1", process["pid"], events))
+        print(f"load through {args.target} ...")
+    else:
+        server_log = RESULTS_DIR / f"{stamp}-loadtest-gunicorn.log"
+        port = loopback.free_port()
+        server = start_gunicorn(port, args.workers, url, server_log)
+        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}; warming up ...")
     try:
         asyncio.run(warm_up(port, actors))
         print(f"load for {args.seconds} s ...")
         shared, log, elapsed = asyncio.run(
-            run_load(port, actors, seconds=args.seconds, set_pk=set_pk, seed=args.seed)
+            run_load(port, actors, seconds=args.seconds, set_pk=set_pk, seed=args.seed, extra=extra)
         )
         pages = asyncio.run(final_pages(port, actors))
     finally:
-        server.terminate()
-        server.wait(timeout=60)
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=60)
 
+    killed_at = events.get("at")
     violations = []
+    casualties = Counter()
     for r in log:
         if r.status != EXPECTED_STATUS[r.kind]:
+            if r.status in NO_ANSWER and in_flight_at(r, killed_at):
+                casualties[f"{r.kind} {r.status}"] += 1  # in flight on the killed server
+                continue
             what = "5xx" if r.status >= 500 else "no response" if r.status == 0 else "unexpected"
             violations.append(f"{what} {r.status} on {r.kind} {r.path} ({r.user}): {r.detail}")
     violations += shared.stale_reads
-    promises = list(shared.promises.values())
     communes = load_communes_pks(actors["officials"])
     rows = snapshot(communes, since_pk)
+    settled = reconcile(shared.unsettled, shared.promises, rows)
+    promises = list(shared.promises.values())
     violations += check_promises(promises, rows, set(rows))
     violations += duplicate_rows()
     dashboard_problems, checked = check_dashboards(pages, actors)
     violations += dashboard_problems
-    server_text = server_log.read_text(errors="replace")
-    if "Traceback" in server_text or "Error" in server_text:
-        violations.append(f"the server log has errors: {server_log.relative_to(BASE_DIR)}")
+    if args.target:
+        texts = {}
+        for name, path in logs.items():
+            with path.open("rb") as handle:
+                handle.seek(offsets[name])
+                texts[name] = handle.read().decode(errors="replace")
+        for name in ("web1", "web2", "worker"):
+            if "Traceback" in texts[name] or "Error" in texts[name]:
+                violations.append(f"the {name} log has errors: .cluster/{name}.log")
+        retries = balancer_retries(texts["haproxy"])
+    else:
+        server_text = server_log.read_text(errors="replace")
+        if "Traceback" in server_text or "Error" in server_text:
+            violations.append(f"the server log has errors: {server_log.relative_to(BASE_DIR)}")
+        retries = None
 
     report = {
         "machine": machine(),
@@ -1314,7 +1548,8 @@ def main(argv=None) -> int:
             "offices": len(actors["offices"]),
             "readers": len(actors["readers"]),
             "dashboards": [dashboard_path(a) for a in dashboard_readers(actors)],
-            "workers": args.workers,
+            "workers": cluster_state.get("workers", args.workers) * (2 if args.target else 1),
+            "target": args.target or None,
             "seconds": args.seconds,
             "seed": args.seed,
             "set": SET_CODE,
@@ -1330,13 +1565,22 @@ def main(argv=None) -> int:
         },
         "violations": violations,
     }
+    if args.target:
+        report["failover"] = {
+            "killed": events.get("killed"),
+            "kill_requested_at_s": args.kill_one_at,
+            "in_flight_at_the_kill": dict(casualties),
+            "unanswered_writes": settled,
+            "balancer_retries": retries,
+        }
     text = table(report)
     print()
     print(text)
     path = RESULTS_DIR / f"{stamp}-loadtest.json"
     report["table"] = text
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
-    print(f"\nwritten: {path.relative_to(BASE_DIR)} (server log: {server_log.name})")
+    where = "cluster logs: .cluster/" if args.target else f"server log: {server_log.name}"
+    print(f"\nwritten: {path.relative_to(BASE_DIR)} ({where})")
     return 1 if violations else 0
 
 

@@ -53,3 +53,12 @@ class ThresholdScope(models.TextChoices):
     REGION = "region", _("Region")
     COMMUNE_GROUP = "commune_group", _("Commune group")
     PROVINCE = "province", _("Province")
+
+
+class JobStatus(models.TextChoices):
+    """Where a background import stands (criteria.imports.jobs)."""
+
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

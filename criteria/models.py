@@ -25,6 +25,7 @@ from communes.models import Commune, District, Province, Village
 from .enums import (
     Comparison,
     IndicatorKind,
+    JobStatus,
     SetLevel,
     ThresholdScope,
     Title,
@@ -1035,3 +1036,56 @@ class AssessmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.assessment_id}: {self.get_action_display()}"
+
+
+class ImportJob(models.Model):
+    """An assessment import confirmed as a background job: what to apply (the stored upload's
+    record: path, SHA-256, options, the previewed fingerprint, language), who asked, and how it
+    ended. It becomes DONE in the same transaction as the rows it writes, so a DONE job always
+    has its rows and any other outcome has none (criteria.imports.jobs)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    # The area the import was narrowed to (None: the whole country): its admins see the job.
+    province = models.ForeignKey(
+        Province,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("province"),
+    )
+    file_name = models.CharField(_("file"), max_length=300)
+    record = models.JSONField(_("stored upload"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED
+    )
+    rows_total = models.PositiveIntegerField(_("rows to write"), default=0)
+    counts = models.JSONField(_("result"), default=dict, blank=True)
+    error = models.TextField(_("why it failed"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=JobStatus.FAILED) | ~Q(error=""),
+                name="import_job_failure_says_why",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def key(self) -> str:
+        return f"import:{self.pk}"

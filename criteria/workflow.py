@@ -30,6 +30,7 @@ from communes.enums import AssessmentStatus, EventAction, ResultStatus, Role
 from communes.models import Commune, Membership, Village
 from communes.selectors import membership_for, scope_for
 from communes.text import visible_text
+from ntm_portal import jobs
 
 from .enums import IndicatorKind
 from .models import (
@@ -202,9 +203,12 @@ def _notify(assessment: Assessment, role: str, subject: str, body: str) -> None:
     link = settings.SITE_URL.rstrip("/") + reverse("criteria:assessment", args=[assessment.pk])
     open_label = _("Open the dossier")
     message = f"{body}\n\n{open_label}: {link}\n"
-    # After commit: no mail goes out for a transition that was rolled back.
+    # After commit: no mail goes out for a transition that was rolled back. With a job queue
+    # (JOBS_REDIS_URL) a worker sends it, so a slow mail server never holds up the page.
     transaction.on_commit(
-        lambda: send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, recipients)
+        lambda: jobs.enqueue_or_run(
+            send_mail, str(subject), message, settings.DEFAULT_FROM_EMAIL, recipients
+        )
     )
 
 

@@ -211,6 +211,20 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
 IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=100 * 1024 * 1024)
 
+# Background jobs (ntm_portal.jobs, README "Deployment"): an RQ queue on this Redis. Unset, every
+# job runs in the request that asks for it, as before. An assessment import's confirm of more
+# than JOBS_IMPORT_MIN_ROWS rows becomes a job; smaller ones stay in the request. A running job
+# refreshes a heartbeat every JOBS_HEARTBEAT_SECONDS; one silent for JOBS_STALE_SECONDS (its
+# worker died) is shown as failed, its transaction having been rolled back by the database.
+JOBS_REDIS_URL = env.str("JOBS_REDIS_URL", default="")
+JOBS_QUEUE = env.str("JOBS_QUEUE", default="ntm")
+JOBS_IMPORT_MIN_ROWS = env.int("JOBS_IMPORT_MIN_ROWS", default=2000)
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=5.0)
+JOBS_STALE_SECONDS = env.float("JOBS_STALE_SECONDS", default=30.0)
+# Tests only: seconds an import job waits inside its transaction after writing, before it
+# commits (widens the window in which tests/imports/test_jobs.py kills the worker). Keep 0.
+JOBS_TEST_PAUSE_IN_TRANSACTION = env.float("JOBS_TEST_PAUSE_IN_TRANSACTION", default=0.0)
+
 # Evidence uploads: the largest file accepted, in bytes.
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 # Where email links to dossiers point (scheme + host), e.g. https://ntm.example.vn

@@ -231,18 +231,22 @@ class ImportPlan:
     def is_valid(self) -> bool:
         return not any(plan.action == "invalid" for plan in self.rows)
 
-    def write(self) -> None:
+    def write(self, progress=None) -> None:
         """Write the new and changed rows, ROWS_PER_BATCH at a time, each model with its
         history rows (django-simple-history, the importing user as history user). Results the
         file marks "not assessed" are deleted (their history rows come from the delete
         signal). Records a report change for each province written to (the bulk writes send
         no signals: reports.cache). Call inside the caller's transaction: it is all or nothing
-        only there."""
+        only there. ``progress(done, total)``, if given, is told the rows written after each
+        batch (a background job shows it)."""
         if not self.is_valid:
             raise ValueError("The plan has invalid rows: nothing to write.")
         pending = [plan for plan in self.rows if plan.action in ("new", "update")]
         for start in range(0, len(pending), ROWS_PER_BATCH):
-            self._write_batch(pending[start : start + ROWS_PER_BATCH])
+            batch = pending[start : start + ROWS_PER_BATCH]
+            self._write_batch(batch)
+            if progress is not None:
+                progress(start + len(batch), len(pending))
         for province_id in sorted({plan.commune.province_id for plan in pending}):
             record_change(province_id=province_id)
 

@@ -390,7 +390,14 @@ def _summary(data_row: dict, mark_keys: list[str], indicator_keys: list[str]) ->
 
 
 def apply_import(
-    *, user, data: bytes, file_name: str, options: ImportOptions, fingerprint: str
+    *,
+    user,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    fingerprint: str,
+    progress=None,
+    before_commit=None,
 ) -> Preview:
     """Apply the import the user previewed.
 
@@ -400,6 +407,10 @@ def apply_import(
     parsed and decided once, inside that transaction with the existing assessments locked, and
     written only if that gives the preview the user confirmed. Raises ImportChanged, with
     nothing written, if it does not, or if any write fails.
+
+    A background job (jobs.py) passes ``progress(done, total)`` (told after each batch written)
+    and ``before_commit(preview)``, run inside the transaction after the writes: what it writes
+    commits with the rows, and an exception from it rolls them back.
     """
     try:
         with transaction.atomic():
@@ -413,7 +424,9 @@ def apply_import(
                         "confirming."
                     )
                 )
-            plan.write()
+            plan.write(progress=progress)
+            if before_commit is not None:
+                before_commit(preview)
     except (ImportChanged, ImportFileError):
         raise
     except Exception as e:  # any failure, database or not, has rolled everything back

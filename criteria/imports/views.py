@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from communes.selectors import can_import, districts_for_user, provinces_for_user, scope_for
+from criteria.enums import JobStatus
 from criteria.models import CriteriaSet
 
 from . import exports, services, sets
+from . import jobs as import_jobs
 from .errors import ImportFileError, MissingDateError
 from .forms import AssessmentImportForm, MatrixTemplateForm, SetImportForm, criteria_sets_for_user
 from .services import ImportChanged, ImportOptions
@@ -89,6 +91,7 @@ def upload(request):
                 options=options.to_json(),
                 fingerprint=preview.fingerprint,
                 language=translation.get_language(),
+                rows=preview.ready_count,  # a large confirm becomes a background job
             )
             imports = request.session.get(SESSION_KEY, {})
             imports[record["token"]] = record
@@ -134,6 +137,11 @@ def confirm(request, token):
     if not scope_for(request.user).is_admin:
         return _forbidden(request)
     record = _record(request, token)
+    if import_jobs.should_queue(record):
+        job = import_jobs.start(user=request.user, record=record)
+        if job is not None:  # else the queue is unreachable: confirmed here, as without one
+            _forget(request, SESSION_KEY, token)
+            return redirect("imports:job", pk=job.pk)
     options = ImportOptions.from_json(record["options"])
     try:
         data = services.load_upload(record)
@@ -159,6 +167,45 @@ def confirm(request, token):
         % {"file": record["file_name"], **counts},
     )
     return redirect("imports:upload")
+
+
+def _job(request, pk):
+    """A job the user may see (theirs, or their area's as its admin); any other is a 404,
+    whoever asks (a job's existence is not shown to anyone else)."""
+    return import_jobs.refresh(get_object_or_404(import_jobs.visible_jobs(request.user), pk=pk))
+
+
+@login_required
+@require_safe
+def job(request, pk):
+    """A background import: its progress while it runs (the page reloads itself, without
+    script), then its result or why it failed."""
+    import_job = _job(request, pk)
+    context = {
+        "job": import_job,
+        "progress": import_jobs.progress(import_job),
+        "under_way": import_job.status in (JobStatus.QUEUED, JobStatus.RUNNING),
+    }
+    return render(request, "imports/job.html", context)
+
+
+@login_required
+@require_POST
+def job_retry(request, pk):
+    """Run a failed job's stored upload again, as a new job."""
+    import_job = _job(request, pk)
+    if import_job.status != JobStatus.FAILED:
+        return redirect("imports:job", pk=import_job.pk)
+    try:
+        services.load_upload(import_job.record)  # still there, unchanged
+    except ImportChanged as e:
+        messages.error(request, str(e))
+        return redirect("imports:job", pk=import_job.pk)
+    again = import_jobs.retry(import_job, user=request.user)
+    if again is None:
+        messages.error(request, _("The job queue cannot be reached; try again in a moment."))
+        return redirect("imports:job", pk=import_job.pk)
+    return redirect("imports:job", pk=again.pk)
 
 
 @login_required

@@ -281,3 +281,56 @@ def test_recount_of_recognitions_matches_the_busiest_district(client, db):
     assert loadtest.compare_dashboard("page", expected, shown) == [
         "page: headline villages_model shows 13, recount 14"
     ]
+
+
+def test_unanswered_writes_are_settled_against_the_database(saved):
+    """A POST the killed server never answered: reconcile makes it a promise when it landed
+    (then checked in full), and leaves it out when it did not."""
+    rows = loadtest.snapshot([saved.commune_id], saved.pk - 1)
+    day, official = saved.assessed_on, saved.official
+    # The client knows nothing of the assessment: its "start" got a 502, but it landed.
+    promises = {}
+    unsettled = [("start", (official, saved.commune_id, day))]
+    assert loadtest.reconcile(unsettled, promises, rows) == {"landed": 1, "not landed": 0}
+    assert promises[saved.pk].status == "draft"
+    # Its submit got no answer, and landed.
+    known = promises[saved.pk] = copy.deepcopy(saved)
+    known.submitted = False
+    assert loadtest.reconcile([("submit", (saved.pk,))], promises, rows)["landed"] == 1
+    assert loadtest.check_promises(list(promises.values()), rows, set(rows)) == []
+    # Its second save got no answer, and landed (one version more than the client knew).
+    known.saves, known.saved = 1, None
+    unsettled = [("save draft", (saved.pk, saved.saved))]
+    assert loadtest.reconcile(unsettled, promises, rows) == {"landed": 1, "not landed": 0}
+    assert loadtest.check_promises(list(promises.values()), rows, set(rows)) == []
+    # A save whose values are not those held did not land, nor did a start elsewhere.
+    other = copy.deepcopy(saved.saved)
+    other["notes"] = "never saved"
+    unsettled = [
+        ("save draft", (saved.pk, other)),
+        ("start", (official, saved.commune_id, day + datetime.timedelta(days=1))),
+    ]
+    assert loadtest.reconcile(unsettled, promises, rows) == {"landed": 0, "not landed": 2}
+    assert loadtest.check_promises(list(promises.values()), rows, set(rows)) == []
+
+
+def test_balancer_retries_are_read_from_haproxys_log():
+    log = "\n".join(
+        [
+            "127.0.0.1:1 [04/Dec/2026:08:46:07.150] portal web/web2 0/4599/1/31/4631 200 2143 - - "
+            '---- 26/26/24/1/+1 0/43 "GET /criteria/inbox/ HTTP/1.1"',
+            "127.0.0.1:2 [04/Dec/2026:08:46:07.151] portal web/web2 0/5066/0/228/5294 302 736 - - "
+            '---- 26/26/25/1/+1 0/46 "POST /criteria/assessments/91/submit/ HTTP/1.1"',
+            "127.0.0.1:3 [04/Dec/2026:08:46:07.152] portal web/web1 0/0/0/10/10 200 736 - - "
+            '---- 1/1/1/1/0 0/0 "GET / HTTP/1.1"',
+            "127.0.0.1:4 [04/Dec/2026:08:46:07.153] portal web/web1 0/0/0/10/10 200 736 - - "
+            '---- 1/1/1/1/2 0/0 "GET /p/42/ HTTP/1.1"',
+            "Server web/web1 is DOWN, reason: Layer4 connection problem",
+        ]
+    )
+
+    assert loadtest.balancer_retries(log) == {
+        "retried": 3,
+        "redispatched": 2,
+        "statuses": {"GET 200": 2, "POST 302": 1},
+    }

@@ -46,12 +46,14 @@ from communes.admin_forms import RefusedFormIs400Mixin
 from communes.enums import AssessmentStatus, EventAction, Role
 from communes.models import Commune, District, Membership, Province, Statistic, Village
 from criteria import workflow
+from criteria.enums import JobStatus
 from criteria.models import (
     Assessment,
     AssessmentEvent,
     CriteriaSet,
     Criterion,
     Evidence,
+    ImportJob,
     Indicator,
     Recognition,
     Target,
@@ -363,6 +365,25 @@ def code(value):
     return lambda w: [value]
 
 
+def _import_job(*, province: bool):
+    """A finished background import by the national admin, of the whole country or of Hà
+    Tĩnh (whose province admin may then see it)."""
+
+    def make(w):
+        job = ImportJob.objects.create(
+            user=w.users["admin"],
+            province=legacy_unit(Province, HA_TINH) if province else None,
+            file_name="ca-nuoc.xlsx",
+            record={"file_name": "ca-nuoc.xlsx", "options": {}},
+            status=JobStatus.DONE,
+            rows_total=3,
+            counts={"new": 3, "update": 0, "skip": 0, "rejected": 0},
+        )
+        return [job.pk]
+
+    return make
+
+
 # Who may read a dossier of Lâm Hợp: the official, the district and province offices, admin.
 DOSSIER_READERS = (LOGIN, 200, 404, 200, 404, 200, 200, 200)
 FAR_READERS = (LOGIN, 404, 404, 404, 404, 404, 200, 404)
@@ -530,6 +551,24 @@ RULES = {
         {"someone else's token": code(NO_TOKEN)},
         {"someone else's token": ADMIN_ONLY(404)},
         {"someone else's token": ADMIN_ONLY(404)},
+    ),
+    # A background import (b17b): its uploader and the admins of its area; anyone else 404.
+    # Retrying a finished job only redirects to it.
+    "imports:job": Rule(
+        {"national job": _import_job(province=False), "Hà Tĩnh job": _import_job(province=True)},
+        {
+            "national job": (LOGIN, 404, 404, 404, 404, 404, 200, 404),
+            "Hà Tĩnh job": (LOGIN, 404, 404, 404, 404, 404, 200, 200),
+        },
+        {"national job": AFTER_LOGIN_405, "Hà Tĩnh job": AFTER_LOGIN_405},
+    ),
+    "imports:job_retry": Rule(
+        {"national job": _import_job(province=False), "Hà Tĩnh job": _import_job(province=True)},
+        {"national job": AFTER_LOGIN_405, "Hà Tĩnh job": AFTER_LOGIN_405},
+        {
+            "national job": (LOGIN, 404, 404, 404, 404, 404, REDIRECT, 404),
+            "Hà Tĩnh job": (LOGIN, 404, 404, 404, 404, 404, REDIRECT, REDIRECT),
+        },
     ),
     "imports:set_upload": no_args(ADMIN_ONLY(200), ADMIN_ONLY(400)),
     "imports:set_preview": Rule(
