@@ -100,9 +100,15 @@ def _links(model, unit):
     preds, succs = [], []
     for link in links:
         if link.successor_id == unit.pk:
-            preds.append(LinkedUnit(link.predecessor, link.partly_merged, link.effective_on, link.legal_basis))
+            preds.append(
+                LinkedUnit(
+                    link.predecessor, link.partly_merged, link.effective_on, link.legal_basis
+                )
+            )
         else:
-            succs.append(LinkedUnit(link.successor, link.partly_merged, link.effective_on, link.legal_basis))
+            succs.append(
+                LinkedUnit(link.successor, link.partly_merged, link.effective_on, link.legal_basis)
+            )
     return preds, succs
 
 
@@ -129,7 +135,7 @@ def with_lineage(units: QuerySet) -> QuerySet:
 def predecessors_of(unit) -> list[LinkedUnit]:
     """The predecessors of a unit read through ``with_lineage``."""
     return [
-        LinkedUnit(link.predecessor, link.partly_merged, link.effective_on)
+        LinkedUnit(link.predecessor, link.partly_merged, link.effective_on, link.legal_basis)
         for link in unit.prefetched_predecessor_links
     ]
 
@@ -137,7 +143,7 @@ def predecessors_of(unit) -> list[LinkedUnit]:
 def successors_of(unit) -> list[LinkedUnit]:
     """The successors of a unit read through ``with_lineage``."""
     return [
-        LinkedUnit(link.successor, link.partly_merged, link.effective_on)
+        LinkedUnit(link.successor, link.partly_merged, link.effective_on, link.legal_basis)
         for link in unit.prefetched_successor_links
     ]
 
