@@ -62,7 +62,7 @@ LEGACY_DAY = "2025-06-30"  # the last day of the old map (communes.models.LEGACY
 SET_CODE = "NTM_XA_2021_2025"  # 19 criteria, 57 indicators; assessed on 2025 dates
 # Values copied from communes.enums and criteria.enums (kept literal, so the recount does not
 # lean on the code it checks); tests/bench pins them to the enums.
-PUBLIC_STATUSES = ("verified", "appraised", "recognised", "approved")
+PUBLIC_STATUSES = ("verified", "appraised", "recognised", "approved", "reported")
 NTM_TITLES = ("ntm", "ntmnc", "model")
 VILLAGE_NTM, VILLAGE_MODEL = "village_ntm", "village_model"
 MET, NOT_ASSESSED = "met", "none"

@@ -240,7 +240,9 @@ def test_recognise_form_of_a_15_of_19_dossier_lists_what_fails(page, live_server
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
-def test_every_confirmation_page_fits_a_phone_and_a_desktop(page, live_server, demo):
+def test_every_confirmation_page_fits_a_phone_and_a_desktop(
+    page, live_server, demo, before_the_merger
+):
     """Each step's confirmation page, for the office that takes it: it names the dossier and
     what will happen, and is no wider than the screen at 360 px. Screenshots at both sizes."""
     hatinh_set = CriteriaSet.objects.get(code=HATINH_SET)

@@ -19,7 +19,7 @@ from criteria.models import Assessment, AssessmentEvent, CriteriaSet, Recognitio
 from criteria.workflow import CriterionInput
 from tests.factories import legacy_unit, make_district, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("before_the_merger")]
 HATINH_SET = "HATINH_NTM_XA_2017_2020"
 LAM_HOP = "18838"
 

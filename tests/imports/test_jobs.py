@@ -61,7 +61,8 @@ def client(client, settings):
 
 
 def upload(client, *, province=None):
-    """Upload the Tân Trụ file (7 assessments to create) and return its preview's token."""
+    """Upload the Tân Trụ file (7 assessments to create, 2 reported ones to update) and return
+    its preview's token."""
     form = {
         "file": SimpleUploadedFile(TAN_TRU.name, TAN_TRU.read_bytes()),
         "fmt": "matrix",
@@ -110,7 +111,7 @@ def test_a_small_import_is_still_confirmed_in_the_request(client, queue_settings
 
     response = client.post(reverse("imports:confirm", args=[upload(client)]), follow=True)
 
-    assert "7 created, 0 updated, 2 unchanged" in response.content.decode()
+    assert "7 created, 2 updated, 0 unchanged" in response.content.decode()
     assert ImportJob.objects.count() == 0 and imported() == 1
 
 
@@ -123,7 +124,7 @@ def test_without_a_queue_a_large_import_is_confirmed_in_the_request(client, sett
 
     response = client.post(reverse("imports:confirm", args=[upload(client)]), follow=True)
 
-    assert "7 created, 0 updated, 2 unchanged" in response.content.decode()
+    assert "7 created, 2 updated, 0 unchanged" in response.content.decode()
     assert ImportJob.objects.count() == 0 and imported() == 1
 
 
@@ -138,7 +139,7 @@ def test_with_the_queue_unreachable_a_large_import_is_confirmed_in_the_request(
 
     response = client.post(reverse("imports:confirm", args=[upload(client)]), follow=True)
 
-    assert "7 created, 0 updated, 2 unchanged" in response.content.decode()
+    assert "7 created, 2 updated, 0 unchanged" in response.content.decode()
     assert ImportJob.objects.count() == 0 and imported() == 1
 
 
@@ -148,10 +149,10 @@ def test_a_large_import_runs_as_a_job_and_the_page_shows_its_result(client, queu
     job = confirm(client, upload(client))
 
     waiting = page(client, job)
-    assert job.status == JobStatus.QUEUED and job.rows_total == 7
+    assert job.status == JobStatus.QUEUED and job.rows_total == 9
     assert "Waiting for a worker" in waiting
     assert '<meta http-equiv="refresh" content="3">' in waiting
-    assert '<progress class="job-progress" max="7" value="0">' in waiting
+    assert '<progress class="job-progress" max="9" value="0">' in waiting
     assert imported() == 0
 
     run_worker_in_process()
@@ -160,8 +161,8 @@ def test_a_large_import_runs_as_a_job_and_the_page_shows_its_result(client, queu
     job.refresh_from_db()
     assert job.status == JobStatus.DONE and job.counts == {
         "new": 7,
-        "update": 0,
-        "skip": 2,
+        "update": 2,
+        "skip": 0,
         "rejected": 0,
     }
     assert "http-equiv" not in done  # no more refreshing
@@ -336,7 +337,7 @@ def test_a_worker_killed_inside_the_transaction_leaves_nothing_and_the_retry_imp
         )
         assert worker.poll() is None, worker_log(queue_settings)
         running = page(client, job)
-        assert "Running" in running and "Rows written: 7 / 7" in running
+        assert "Running" in running and "Rows written: 9 / 9" in running
         assert 'http-equiv="refresh"' in running
         assert imported() == 0  # not committed: nobody else sees the rows
 
@@ -376,7 +377,7 @@ def test_a_worker_killed_inside_the_transaction_leaves_nothing_and_the_retry_imp
     assert again.status == JobStatus.DONE and again.counts["new"] == 7
     assert "Đã nhập" in page(client, again)
     assert imported() == 1
-    assert Assessment.objects.filter(import_source=TAN_TRU.name).count() == 7
+    assert Assessment.objects.filter(import_source=TAN_TRU.name).count() == 9  # 7 new, 2 updated
 
 
 # -- Notification mail ---------------------------------------------------------------------------
@@ -384,7 +385,7 @@ def test_a_worker_killed_inside_the_transaction_leaves_nothing_and_the_retry_imp
 
 @pytest.mark.django_db
 def test_with_a_queue_a_workflow_mail_is_sent_by_the_worker(
-    queue_settings, django_capture_on_commit_callbacks, mailoutbox
+    queue_settings, django_capture_on_commit_callbacks, mailoutbox, before_the_merger
 ):
     from tests.criteria.test_workflow import submitted
 
@@ -400,7 +401,7 @@ def test_with_a_queue_a_workflow_mail_is_sent_by_the_worker(
 
 @pytest.mark.django_db
 def test_with_the_queue_unreachable_the_mail_is_sent_in_the_request(
-    settings, django_capture_on_commit_callbacks, mailoutbox
+    settings, django_capture_on_commit_callbacks, mailoutbox, before_the_merger
 ):
     from tests.criteria.test_workflow import submitted
 
