@@ -139,7 +139,7 @@ def test_a_pending_import_is_stored_in_the_bucket_read_back_and_removed(client, 
 
     token = response.url.rstrip("/").rsplit("/", 1)[-1]
     done = client.post(reverse("imports:confirm", args=[token]), follow=True)
-    assert "7 created, 0 updated, 2 unchanged" in done.content.decode()
+    assert "7 created, 2 updated, 0 unchanged" in done.content.decode()
     assert Assessment.objects.filter(commune__code="28093").exists()
     assert object_names(s3) == []
 
